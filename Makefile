@@ -1,0 +1,73 @@
+# edge-sidecar entry points: run, serve, test, image (contracts in README.md); the rest are helpers.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+TOOLS := tools
+TSX := $(TOOLS)/node_modules/.bin/tsx
+# Every TypeScript test file, in tree order; container and browser suites join as they land.
+TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
+
+.PHONY: help install run serve test test-py test-ts lint image bench lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# --- installs (inside the repo only; stamp files make them run once per lockfile change) ---
+$(VENV)/.runtime: requirements.lock
+	@echo "==> Python runtime deps (uvicorn, FastAPI, supervisor, Caddy) into $(VENV)"
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	@echo "==> Python test and lint tools into $(VENV)"
+	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	@touch $@
+
+$(TOOLS)/node_modules/.installed: $(TOOLS)/package-lock.json
+	@echo "==> Node packages into $(TOOLS)/node_modules"
+	@npm ci --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## install everything the repo needs (idempotent)
+
+# --- the contract targets ---
+serve: $(VENV)/.runtime ## run exactly what the container runs, natively (honours PORT, CORS_*, ...)
+	@PATH="$(BIN):$$PATH" exec $(PY) deploy/entrypoint.py
+
+run: install ## the local demo on embedded defaults (SQLite): sidecar on :8080
+	@echo "==> edge-sidecar demo: API through Caddy at http://localhost:$${PORT:-8080} (Ctrl-C stops)"
+	@echo "    try: curl -si -H 'Origin: http://localhost:3001' -H 'X-Tenant-ID: demo' http://localhost:$${PORT:-8080}/api/v1/items"
+	@PATH="$(BIN):$$PATH" exec $(PY) deploy/entrypoint.py
+
+test: install lint test-py test-ts ## every test; non-zero exit on any failure
+
+test-py: $(VENV)/.dev
+	@echo "==> pytest"
+	@$(PY) -m pytest
+
+test-ts: $(TOOLS)/node_modules/.installed $(VENV)/.runtime
+	@echo "==> TypeScript tests (unit, probe, integration against real Caddy/supervisord/uvicorn)"
+	@PATH="$(BIN):$$PATH" $(TSX) --test $(TS_TESTS)
+
+lint: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## ruff, mypy, tsc
+	@echo "==> lint: ruff, mypy, tsc"
+	@$(BIN)/ruff check backend deploy tools/test/fixtures
+	@$(BIN)/ruff format --check backend deploy tools/test/fixtures
+	@$(BIN)/mypy backend/edge_api deploy/edge_sidecar deploy/entrypoint.py
+	@$(TOOLS)/node_modules/.bin/tsc --noEmit -p $(TOOLS)
+
+image: ## build the Docker image edge-sidecar:local
+	@echo "make image: the container issue builds this (deploy/Dockerfile)"; exit 2
+
+bench: install ## sidecar vs direct uvicorn, side by side (not part of make test)
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/sidecar-vs-direct.ts
+
+lock: ## re-resolve the Python lockfiles (needs uv)
+	uv pip compile --universal --python-version 3.11 --generate-hashes -q requirements.in -o requirements.lock
+	uv pip compile --universal --python-version 3.11 --generate-hashes -q requirements-dev.in -o requirements-dev.lock

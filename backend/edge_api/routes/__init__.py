@@ -1,0 +1,1 @@
+"""HTTP routes of the reference service (thin: validation and status codes; logic lives in modules)."""

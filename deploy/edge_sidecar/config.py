@@ -1,0 +1,90 @@
+"""Runtime configuration: deploy/cors.env defaults overlaid by the environment, validated in one place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from edge_sidecar.policy import NEVER_RE, ConfigError, CorsPolicy, parse_policy
+
+DEPLOY_DIR = Path(__file__).resolve().parent.parent
+DEFAULTS_FILE = DEPLOY_DIR / "cors.env"
+MODES = ("sidecar", "direct")
+_APP_MODULE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    mode: str
+    port: int
+    api_port: int
+    app_module: str
+    upstream_timeout: float
+    policy: CorsPolicy
+
+
+def load_defaults(path: Path = DEFAULTS_FILE) -> dict[str, str]:
+    """The KEY=value defaults shipped with the image (python-dotenv syntax)."""
+    return {k: v or "" for k, v in dotenv_values(path).items()}
+
+
+def effective_env(env: Mapping[str, str], defaults: Mapping[str, str]) -> dict[str, str]:
+    """Defaults first, then the environment: a variable that is set (even empty) wins."""
+    return {**defaults, **env}
+
+
+def _port(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name, "").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(name, f"{raw!r} is not a port number from 1 to 65535")
+    return int(raw)
+
+
+def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
+    """Validate every variable of the contract; raise ConfigError naming the first bad one."""
+    mode = env.get("PROXY_MODE", "").strip()
+    if mode not in MODES:
+        raise ConfigError("PROXY_MODE", f"{mode!r} is not one of {', '.join(MODES)}")
+    port, api_port = _port(env, "PORT"), _port(env, "API_PORT")
+    if mode == "sidecar" and port == api_port:
+        raise ConfigError("API_PORT", f"{api_port} is also PORT; the API needs a port of its own")
+    app_module = env.get("APP_MODULE", "").strip()
+    if not _APP_MODULE.fullmatch(app_module):
+        raise ConfigError("APP_MODULE", f"{app_module!r} is not module:attribute")
+    timeout_raw = env.get("UPSTREAM_TIMEOUT", "").strip()
+    try:
+        timeout = float(timeout_raw)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 3600:
+        raise ConfigError(
+            "UPSTREAM_TIMEOUT", f"{timeout_raw!r} is not a number of seconds above 0, at most 3600"
+        )
+    return RuntimeConfig(mode, port, api_port, app_module, timeout, parse_policy(env))
+
+
+def caddy_env(config: RuntimeConfig) -> dict[str, str]:
+    """What deploy/Caddyfile reads through {$EDGE_*}: the policy precompiled for Caddy.
+
+    A Caddyfile cannot leave a header out depending on a variable, so a header that must not be sent
+    (credentials off, nothing to expose) gets a matcher regex that never matches.
+    """
+    p = config.policy
+    return {
+        "EDGE_CORS_ORIGIN_RE": p.origin_re,
+        "EDGE_CORS_CRED_ORIGIN_RE": p.origin_re if p.credentials else NEVER_RE,
+        "EDGE_CORS_EXPOSE_ORIGIN_RE": p.origin_re if p.expose else NEVER_RE,
+        "EDGE_CORS_ALLOW_HEADERS_ORIGIN_RE": p.origin_re if p.headers else NEVER_RE,
+        "EDGE_CORS_METHOD_RE": p.method_re,
+        "EDGE_CORS_HEADERS_RE": p.headers_re,
+        "EDGE_CORS_ACAO": "*" if p.any_origin else "{http.request.header.Origin}",
+        "EDGE_CORS_ALLOW_METHODS": ", ".join(p.methods),
+        "EDGE_CORS_ALLOW_HEADERS": ", ".join(p.headers),
+        "EDGE_CORS_EXPOSE_HEADERS": ", ".join(p.expose),
+        "EDGE_CORS_MAX_AGE": str(p.max_age),
+        "EDGE_UPSTREAM_TIMEOUT": f"{config.upstream_timeout:g}s",
+    }

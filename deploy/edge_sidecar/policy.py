@@ -1,0 +1,171 @@
+"""The CORS policy: parse and validate the CORS_* variables once, for Caddy and for the app's fallback.
+
+Both layers must decide identically, so the decisions are expressed as anchored regular expressions
+that mean the same in Python's `re` and Go's RE2 (Caddy): no backslashes (Caddyfile quoting stays
+trivial), no braces (Caddy would read them as placeholders), no look-arounds (RE2 has none).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# One DNS label, lowercase: browsers serialise Origin hosts in lowercase, so an upper-case
+# variant is a different (disallowed) origin byte for byte.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_LABEL_RE = re.compile(_LABEL)
+_HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_METHOD = re.compile(r"[A-Za-z]+")
+_ORIGIN = re.compile(r"(?P<scheme>[^:/]+)://(?P<host>[^:/?#]*)(?::(?P<port>[^/?#]*))?(?P<rest>.*)", re.DOTALL)
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+NEVER_RE = "^x^"  # RE2 and re: `^` after a character never matches, so this matches nothing.
+
+
+class ConfigError(ValueError):
+    """A configuration variable that does not parse; `variable` names it for the one-line error."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+def split_list(raw: str) -> list[str]:
+    """Split a space- or comma-separated list, dropping empty items."""
+    return [item for item in re.split(r"[\s,]+", raw.strip()) if item]
+
+
+def _dot(text: str) -> str:
+    # `.` is the only regex metacharacter a validated origin can contain.
+    return text.replace(".", "[.]")
+
+
+def parse_origin(origin: str, *, variable: str = "CORS_ALLOW_ORIGINS") -> str:
+    """Validate one configured origin and return its regex (anchoring is done by the caller)."""
+    if origin == "null":
+        raise ConfigError(variable, "'null' is not an allowed origin (sandboxed iframes and file:// send it)")
+    m = _ORIGIN.fullmatch(origin)
+    if not m:
+        raise ConfigError(variable, f"{origin!r} is not scheme://host[:port]")
+    scheme, host, port, rest = m["scheme"], m["host"], m["port"], m["rest"]
+    if scheme not in _DEFAULT_PORTS:
+        raise ConfigError(variable, f"{origin!r}: scheme must be http or https")
+    if rest:
+        raise ConfigError(variable, f"{origin!r}: an origin has no path, query or trailing slash")
+    if port is not None:
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ConfigError(variable, f"{origin!r}: port must be a number from 1 to 65535")
+        if port != str(int(port)) or port == _DEFAULT_PORTS[scheme]:
+            # Browsers omit the default port and never send leading zeros: such an entry never matches.
+            raise ConfigError(variable, f"{origin!r}: write the port as browsers send it (no default port)")
+    if host != host.lower():
+        raise ConfigError(variable, f"{origin!r}: host must be lowercase (browsers send it lowercase)")
+    labels = host.split(".")
+    if _IPV4.fullmatch(host):
+        host_re = _dot(host)
+    else:
+        if "*" in host and (labels.count("*") != 1 or len(labels) - labels.index("*") < 3):
+            raise ConfigError(
+                variable,
+                f"{origin!r}: a wildcard stands for exactly one label and needs two fixed labels after it",
+            )
+        for label in labels:
+            if label != "*" and not _LABEL_RE.fullmatch(label):
+                raise ConfigError(variable, f"{origin!r}: {label!r} is not a valid host name label")
+        host_re = "[.]".join(_LABEL if label == "*" else label for label in labels)
+    return f"{scheme}://{host_re}" + (f":{port}" if port else "")
+
+
+def _tokens(variable: str, raw: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    items = split_list(raw)
+    for item in items:
+        if not pattern.fullmatch(item):
+            raise ConfigError(variable, f"{item!r} is not a valid {what}")
+    return tuple(dict.fromkeys(items))  # de-duplicate, keep order
+
+
+def _alternation(items: Iterable[str]) -> str:
+    return "(?:" + "|".join(items) + ")"
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    """A validated CORS policy and the regexes both enforcement layers use."""
+
+    origins: tuple[str, ...]
+    any_origin: bool
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    expose: tuple[str, ...]
+    max_age: int
+    credentials: bool
+    origin_re: str
+    method_re: str
+    headers_re: str
+
+    def allows_origin(self, origin: str | None) -> bool:
+        return origin is not None and re.fullmatch(self.origin_re, origin) is not None
+
+    def allows_preflight(self, origin: str | None, method: str, request_headers: str | None) -> bool:
+        """Origin allowed, method listed (case-sensitive), every requested header listed (any case)."""
+        return (
+            self.allows_origin(origin)
+            and re.fullmatch(self.method_re, method) is not None
+            and re.fullmatch(self.headers_re, request_headers or "") is not None
+        )
+
+    def allow_origin_value(self, origin: str) -> str:
+        """The Access-Control-Allow-Origin value for an allowed origin."""
+        return "*" if self.any_origin else origin
+
+
+def parse_policy(env: Mapping[str, str]) -> CorsPolicy:
+    """Build the policy from CORS_* variables; raise ConfigError naming the first bad one."""
+    credentials_raw = env.get("CORS_ALLOW_CREDENTIALS", "true").strip().lower()
+    if credentials_raw not in ("true", "false"):
+        raise ConfigError("CORS_ALLOW_CREDENTIALS", f"{credentials_raw!r} is not true or false")
+    credentials = credentials_raw == "true"
+
+    origins = tuple(dict.fromkeys(split_list(env.get("CORS_ALLOW_ORIGINS", ""))))
+    if not origins:
+        raise ConfigError("CORS_ALLOW_ORIGINS", "no origin given; list at least one scheme://host[:port]")
+    any_origin = "*" in origins
+    if any_origin:
+        if credentials:
+            raise ConfigError("CORS_ALLOW_ORIGINS", "'*' cannot be used while CORS_ALLOW_CREDENTIALS is true")
+        if len(origins) > 1:
+            raise ConfigError("CORS_ALLOW_ORIGINS", "'*' already allows every origin; list nothing else")
+        # Any serialised origin, but never `null` or a list: still one scheme://host[:port].
+        origin_re = "^https?://[^ ,/]+$"
+    else:
+        origin_re = "^" + _alternation(parse_origin(o) for o in origins) + "$"
+
+    methods = _tokens("CORS_ALLOW_METHODS", env.get("CORS_ALLOW_METHODS", ""), _METHOD, "method")
+    if not methods:
+        raise ConfigError("CORS_ALLOW_METHODS", "no method given")
+    headers = _tokens("CORS_ALLOW_HEADERS", env.get("CORS_ALLOW_HEADERS", ""), _HEADER_NAME, "header name")
+    expose = _tokens("CORS_EXPOSE_HEADERS", env.get("CORS_EXPOSE_HEADERS", ""), _HEADER_NAME, "header name")
+
+    max_age_raw = env.get("CORS_MAX_AGE", "600").strip()
+    if not max_age_raw.isdigit() or int(max_age_raw) > 86400:
+        raise ConfigError("CORS_MAX_AGE", f"{max_age_raw!r} is not a number of seconds from 0 to 86400")
+
+    # Access-Control-Request-Headers: a comma list of lowercase names, possibly empty or absent.
+    if headers:
+        name = _alternation(h.lower() for h in headers)
+        headers_re = f"(?i)^[ ]*(?:{name}(?:[ ]*,[ ]*{name})*)?[ ]*$"
+    else:
+        headers_re = "^[ ]*$"
+    return CorsPolicy(
+        origins=origins,
+        any_origin=any_origin,
+        methods=methods,
+        headers=headers,
+        expose=expose,
+        max_age=int(max_age_raw),
+        credentials=credentials,
+        origin_re=origin_re,
+        method_re="^" + _alternation(methods) + "$",
+        headers_re=headers_re,
+    )

@@ -1,0 +1,152 @@
+// Starts the real stack (deploy/entrypoint.py, what `make serve` and the image run) for tests and benchmarks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from './http.ts';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const VENV_BIN = path.join(REPO, '.venv', 'bin');
+export const FIXTURES = path.join(REPO, 'tools', 'test', 'fixtures');
+
+/** A port that was free a moment ago (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ExitResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the entrypoint to completion (bad-configuration cases); kill it if it outlives timeoutMs. */
+export function runEntrypoint(env: Record<string, string>, timeoutMs = 15_000): Promise<ExitResult> {
+  const child = spawnEntrypoint(env);
+  const out = collect(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: out.stdout(), stderr: out.stderr() });
+    }),
+  );
+}
+
+function spawnEntrypoint(env: Record<string, string>): ChildProcess {
+  return spawn(path.join(VENV_BIN, 'python'), [path.join(REPO, 'deploy', 'entrypoint.py')], {
+    env: { PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function collect(child: ChildProcess): { stdout: () => string; stderr: () => string } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  return { stdout: () => stdout, stderr: () => stderr };
+}
+
+export interface Stack {
+  mode: 'sidecar' | 'direct';
+  port: number;
+  apiPort: number;
+  base: string;
+  child: ChildProcess;
+  logs: () => string;
+  /** SIGTERM the entrypoint and wait for it to exit. */
+  stop: () => Promise<ExitResult>;
+  /** PID of the uvicorn serving the app (in sidecar mode the one on API_PORT). */
+  apiPid: () => number;
+}
+
+export interface StackOptions {
+  mode?: 'sidecar' | 'direct';
+  env?: Record<string, string>;
+  /** Serve the fake app from tools/test/fixtures instead of the reference API. */
+  fakeApp?: boolean;
+  readyPath?: string;
+  readyTimeoutMs?: number;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const mode = opts.mode ?? 'sidecar';
+  const [port, apiPort] = [await freePort(), await freePort()];
+  const env: Record<string, string> = {
+    PORT: String(port),
+    API_PORT: String(apiPort),
+    PROXY_MODE: mode,
+    ...(opts.fakeApp !== false ? { APP_MODULE: 'fake_app:app', PYTHONPATH: FIXTURES } : {}),
+    ...opts.env,
+  };
+  const child = spawnEntrypoint(env);
+  const out = collect(child);
+  const exited = new Promise<ExitResult>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout: out.stdout(), stderr: out.stderr() })),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const logs = () => `--- stdout\n${out.stdout()}\n--- stderr\n${out.stderr()}`;
+  await waitFor(
+    async () => (await request(base + (opts.readyPath ?? '/health/live'), { timeoutMs: 1000 })).status === 200,
+    opts.readyTimeoutMs ?? 20_000,
+    () => child.exitCode !== null,
+  ).catch((err: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${mode} stack did not become ready: ${err.message}\n${logs()}`);
+  });
+  return {
+    mode, port, apiPort, base, child, logs,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    apiPid: () => findUvicorn(mode === 'sidecar' ? apiPort : port),
+  };
+}
+
+/** Poll `check` until it is true; fail after timeoutMs or as soon as `gone` says the process died. */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  gone: () => boolean = () => false,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'never checked';
+  while (Date.now() < deadline) {
+    if (gone()) throw new Error('process exited');
+    try {
+      if (await check()) return;
+      last = 'check was false';
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms (${last})`);
+}
+
+/** The uvicorn process listening on `port`, found through /proc (its command line names the port). */
+export function findUvicorn(port: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const i = argv.indexOf('--port');
+    if (argv.some((a) => a.endsWith('uvicorn')) && i >= 0 && argv[i + 1] === String(port)) return Number(entry);
+  }
+  throw new Error(`no uvicorn on port ${port}`);
+}
