@@ -1,0 +1,57 @@
+"""Runtime configuration: defaults from cors.env, environment overrides, and what Caddy is given."""
+
+import pytest
+
+from edge_sidecar.config import caddy_env, effective_env, load_defaults, parse_runtime
+from edge_sidecar.policy import NEVER_RE, ConfigError
+
+DEFAULTS = load_defaults()
+
+
+def test_shipped_defaults_are_the_contract() -> None:
+    config = parse_runtime(DEFAULTS)
+    assert (config.mode, config.port, config.api_port, config.upstream_timeout) == ("sidecar", 8080, 8000, 30)
+    assert config.policy.origins == ("https://app.zebra.associates", "http://localhost:3001")
+    assert config.policy.methods == ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
+    assert config.policy.expose == ("X-Request-ID",) and config.policy.max_age == 600
+    assert config.policy.credentials
+
+
+def test_environment_wins_even_when_empty() -> None:
+    env = effective_env({"CORS_EXPOSE_HEADERS": "", "PORT": "9000"}, DEFAULTS)
+    config = parse_runtime(env)
+    assert config.port == 9000 and config.policy.expose == ()
+    assert caddy_env(config)["EDGE_CORS_EXPOSE_ORIGIN_RE"] == NEVER_RE
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PORT", "abc"),
+        ("PORT", "0"),
+        ("PORT", "70000"),
+        ("API_PORT", "8080"),  # same as PORT in sidecar mode
+        ("PROXY_MODE", "bogus"),
+        ("PROXY_MODE", ""),
+        ("APP_MODULE", "nocolon"),
+        ("APP_MODULE", "a:b; rm -rf /"),
+        ("UPSTREAM_TIMEOUT", "abc"),
+        ("UPSTREAM_TIMEOUT", "0"),
+        ("UPSTREAM_TIMEOUT", "nan"),
+    ],
+)
+def test_bad_runtime_variables(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_runtime({**DEFAULTS, variable: value})
+    assert err.value.variable == variable
+
+
+def test_direct_mode_may_share_the_port_number() -> None:
+    assert parse_runtime({**DEFAULTS, "PROXY_MODE": "direct", "API_PORT": "8080"}).mode == "direct"
+
+
+def test_credentials_off_sends_no_credentials_header() -> None:
+    config = parse_runtime({**DEFAULTS, "CORS_ALLOW_CREDENTIALS": "false"})
+    env = caddy_env(config)
+    assert env["EDGE_CORS_CRED_ORIGIN_RE"] == NEVER_RE
+    assert env["EDGE_CORS_ORIGIN_RE"] != NEVER_RE

@@ -1,0 +1,114 @@
+// What the proxy does when the API is slow, down or restarting, and how the stack stops (sidecar mode).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { request, values, type RawResponse } from '../../src/harness/http.ts';
+import { startStack, VENV_BIN, waitFor, type Stack } from '../../src/harness/stack.ts';
+
+const ORIGIN = 'http://localhost:3001';
+const run = promisify(execFile);
+
+/** supervisorctl against this stack's private socket (found in supervisord's environment). */
+async function supervisorctl(stack: Stack, ...args: string[]): Promise<string> {
+  const children = readFileSync(`/proc/${stack.child.pid}/task/${stack.child.pid}/children`, 'utf8').trim().split(/\s+/);
+  const environ = readFileSync(`/proc/${children[0]}/environ`, 'utf8').split('\0');
+  const runDir = environ.find((e) => e.startsWith('EDGE_RUN_DIR='))!.slice('EDGE_RUN_DIR='.length);
+  const { stdout } = await run(path.join(VENV_BIN, 'supervisorctl'), ['-s', `unix://${runDir}/supervisor.sock`, ...args]);
+  return stdout;
+}
+
+function assertProxyError(res: RawResponse, status: number, what: string): void {
+  assert.equal(res.status, status, what);
+  assert.deepEqual(values(res, 'access-control-allow-origin'), [ORIGIN], `${what}: exactly one ACAO`);
+  assert.deepEqual(values(res, 'access-control-allow-credentials'), ['true'], what);
+  assert.match(values(res, 'content-type')[0] ?? '', /application\/json/, what);
+  assert.equal(typeof (JSON.parse(res.body) as { detail?: unknown }).detail, 'string', `${what}: JSON detail`);
+}
+
+describe('failures through the sidecar', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ env: { UPSTREAM_TIMEOUT: '2' } });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  test('an API slower than UPSTREAM_TIMEOUT gets a 504 with CORS and a JSON body', async () => {
+    const started = Date.now();
+    const res = await request(`${stack.base}/fake/slow?seconds=8`, { headers: { Origin: ORIGIN } });
+    const took = Date.now() - started;
+    assertProxyError(res, 504, 'slow API');
+    assert.ok(took >= 1900 && took < 6000, `answered after ${took} ms, UPSTREAM_TIMEOUT is 2 s (not retried)`);
+    const denied = await request(`${stack.base}/fake/slow?seconds=8`, { headers: { Origin: 'https://evil.test' } });
+    assert.equal(denied.status, 504);
+    assert.deepEqual(denied.headers.filter(([k]) => k.startsWith('access-control-')), [], 'denied origin: no CORS');
+  });
+
+  test('a restart of the API under steady requests fails none of them', async () => {
+    const before = stack.apiPid();
+    let ok = 0;
+    const failed: string[] = [];
+    let stop = false;
+    const deadline = Date.now() + 30_000;
+    const worker = async () => {
+      for (let i = 0; i < 5_000 && !stop && Date.now() < deadline; i++) {
+        const method = i % 2 ? 'GET' : 'POST';
+        try {
+          const res = await request(`${stack.base}/fake/ok`, { method, headers: { Origin: ORIGIN }, timeoutMs: 15_000 });
+          if (res.status === 200) ok++;
+          else failed.push(`${method} ${res.status} ${res.body}`);
+        } catch (err) {
+          failed.push(`${method} ${(err as Error).message}`);
+        }
+      }
+    };
+    const workers = Array.from({ length: 4 }, worker);
+    await waitFor(async () => ok >= 50, 10_000);
+    const restartOutput = await supervisorctl(stack, 'restart', 'api');
+    const okAtRestart = ok;
+    await waitFor(async () => ok >= okAtRestart + 200, 20_000);
+    stop = true;
+    await Promise.all(workers);
+    assert.notEqual(stack.apiPid(), before, `the API process was replaced (${restartOutput.trim()})`);
+    assert.deepEqual(failed, [], `${failed.length} of ${ok + failed.length} requests failed`);
+  });
+
+  test('with the API down, the proxy answers 502 with CORS and a JSON body', async () => {
+    await supervisorctl(stack, 'stop', 'api');
+    try {
+      const res = await request(`${stack.base}/fake/ok`, { headers: { Origin: ORIGIN }, timeoutMs: 20_000 });
+      assertProxyError(res, 502, 'API down');
+      const health = await request(`${stack.base}/health`, { headers: { Origin: ORIGIN } });
+      assert.equal(health.status, 503, '/health says the API is down');
+      assert.match(health.body, /"failing":"api"/);
+      const proxy = await request(`${stack.base}/health/proxy`);
+      assert.equal(proxy.status, 200, 'the proxy itself is fine');
+    } finally {
+      await supervisorctl(stack, 'start', 'api');
+    }
+  });
+});
+
+describe('stopping', () => {
+  test('SIGTERM lets an in-flight request finish, then both programs stop and the exit code is 0', async () => {
+    const stack = await startStack();
+    try {
+      const slow = request(`${stack.base}/fake/slow?seconds=2`, { headers: { Origin: ORIGIN } });
+      await waitFor(async () => (await request(`${stack.base}/fake/in-flight`)).body.includes('"in_flight": 1'), 5_000);
+      const exited = stack.stop();
+      const res = await slow;
+      assert.equal(res.status, 200, 'the in-flight request completed');
+      assert.deepEqual(values(res, 'access-control-allow-origin'), [ORIGIN]);
+      const result = await exited;
+      assert.equal(result.code, 0, stack.logs());
+      assert.match(result.stdout + result.stderr, /stopped: proxy/);
+      assert.match(result.stdout + result.stderr, /stopped: api/);
+    } finally {
+      await stack.stop();
+    }
+  });
+});

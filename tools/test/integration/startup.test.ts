@@ -1,0 +1,84 @@
+// How the stack starts: bad configuration refused in one line, good variants served, instances side by side.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { request, values } from '../../src/harness/http.ts';
+import { freePort, runEntrypoint, startStack } from '../../src/harness/stack.ts';
+
+const BAD: [string, Record<string, string>][] = [
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'https://app.zebra.associates/' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'https://app.zebra.associates/api' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'app.zebra.associates' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'ftp://app.zebra.associates' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'https://app.zebra.associates:99999' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'null' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: '*' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'https://*' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'https://*.*.example.com' }],
+  ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: '*', PROXY_MODE: 'direct' }],
+  ['CORS_ALLOW_CREDENTIALS', { CORS_ALLOW_CREDENTIALS: 'yes' }],
+  ['CORS_MAX_AGE', { CORS_MAX_AGE: 'ten' }],
+  ['CORS_ALLOW_METHODS', { CORS_ALLOW_METHODS: 'GET, P@ST' }],
+  ['PORT', { PORT: 'http' }],
+  ['API_PORT', { API_PORT: '70000' }],
+  ['PROXY_MODE', { PROXY_MODE: 'proxy' }],
+  ['UPSTREAM_TIMEOUT', { UPSTREAM_TIMEOUT: 'soon' }],
+  ['APP_MODULE', { APP_MODULE: 'no-attribute' }],
+];
+
+describe('bad configuration stops the start', () => {
+  for (const [variable, env] of BAD) {
+    test(`${variable}=${Object.values(env)[0]}${env.PROXY_MODE ? ` (${env.PROXY_MODE})` : ''}`, async () => {
+      const result = await runEntrypoint({ PORT: String(await freePort()), ...env });
+      assert.equal(result.code, 2, result.stderr);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line, got:\n${result.stderr}`);
+      assert.match(lines[0]!, new RegExp(`^edge-sidecar: invalid configuration: ${variable}: `));
+      assert.equal(result.stdout, '', 'nothing started');
+    });
+  }
+});
+
+describe('good variants', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-sidecar-test-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  for (const mode of ['sidecar', 'direct'] as const) {
+    test(`${mode}: '*' without credentials answers ACAO * and no ACAC`, async () => {
+      const stack = await startStack({ mode, env: { CORS_ALLOW_ORIGINS: '*', CORS_ALLOW_CREDENTIALS: 'false' } });
+      try {
+        const res = await request(`${stack.base}/fake/ok`, { headers: { Origin: 'https://anyone.example' } });
+        assert.deepEqual(values(res, 'access-control-allow-origin'), ['*']);
+        assert.deepEqual(values(res, 'access-control-allow-credentials'), []);
+        const none = await request(`${stack.base}/fake/ok`, { headers: { Origin: 'null' } });
+        assert.deepEqual(values(none, 'access-control-allow-origin'), [], "'null' is never an origin");
+      } finally {
+        await stack.stop();
+      }
+    });
+  }
+
+  test('two sidecar instances run side by side, each serving the reference API on its own ports', async () => {
+    const env = (n: number) => ({ DATABASE_URL: `sqlite:///${dataDir}/side-${n}.db` });
+    const stacks = await Promise.all([1, 2].map((n) => startStack({ fakeApp: false, env: env(n), readyPath: '/health' })));
+    try {
+      for (const [i, stack] of stacks.entries()) {
+        const created = await request(`${stack.base}/api/v1/items`, {
+          method: 'POST',
+          headers: { Origin: 'http://localhost:3001', 'X-Tenant-ID': 'acme', 'Content-Type': 'application/json', 'X-Request-ID': `side-${i}` },
+          body: JSON.stringify({ name: `item ${i}` }),
+        });
+        assert.equal(created.status, 201, created.body);
+        assert.deepEqual(values(created, 'x-request-id'), [`side-${i}`], 'the request id comes back once');
+        assert.deepEqual(values(created, 'access-control-allow-origin'), ['http://localhost:3001']);
+        const health = await request(`${stack.base}/health`);
+        assert.equal(health.status, 200, health.body);
+        assert.doesNotMatch(health.body, /sqlite|version|caddy|uvicorn/i, 'health reveals no configuration');
+      }
+    } finally {
+      await Promise.all(stacks.map((s) => s.stop()));
+    }
+  });
+});
