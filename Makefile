@@ -40,10 +40,8 @@ install: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## install everything the
 serve: $(VENV)/.runtime ## run exactly what the container runs, natively (honours PORT, CORS_*, ...)
 	@PATH="$(BIN):$$PATH" exec $(PY) deploy/entrypoint.py
 
-run: install ## the local demo on embedded defaults (SQLite): sidecar on :8080
-	@echo "==> edge-sidecar demo: API through Caddy at http://localhost:$${PORT:-8080} (Ctrl-C stops)"
-	@echo "    try: curl -si -H 'Origin: http://localhost:3001' -H 'X-Tenant-ID: demo' http://localhost:$${PORT:-8080}/api/v1/items"
-	@PATH="$(BIN):$$PATH" exec $(PY) deploy/entrypoint.py
+run: install ## the local demo on embedded defaults (SQLite): sidecar on :8080, demo page on :3001
+	@PATH="$(BIN):$$PATH" exec $(TSX) $(TOOLS)/src/demo/run.ts
 
 test: install lint test-py test-ts ## every test; non-zero exit on any failure
 
