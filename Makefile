@@ -32,6 +32,8 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
 $(TOOLS)/node_modules/.installed: $(TOOLS)/package-lock.json
 	@echo "==> Node packages into $(TOOLS)/node_modules"
 	@npm ci --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
+	@# Railway's CLI resolves `railway/iac` from a node_modules next to .railway/railway.ts.
+	@ln -sfn ../$(TOOLS)/node_modules .railway/node_modules
 	@touch $@
 
 install: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## install everything the repo needs (idempotent)

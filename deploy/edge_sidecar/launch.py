@@ -52,7 +52,8 @@ def direct_argv(config: RuntimeConfig) -> list[str]:
     return [
         "uvicorn", "edge_sidecar.direct:create_app", "--factory",
         "--host", "0.0.0.0", "--port", str(config.port),  # noqa: S104 - the public port, on purpose
-        "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
+        # Here uvicorn faces Railway's edge itself: trust its range (never '*') for X-Forwarded-Proto.
+        "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1,100.64.0.0/10",
         "--timeout-keep-alive", "65", "--timeout-graceful-shutdown", "20", "--no-access-log",
     ]  # fmt: skip
 
