@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from edge_sidecar.config import DEPLOY_DIR, RuntimeConfig, caddy_env
+from edge_sidecar.fatal_listener import MARKER
 
 REPO_DIR = DEPLOY_DIR.parent
 BACKEND_DIR = REPO_DIR / "backend"
@@ -43,6 +44,7 @@ def child_env(env: Mapping[str, str], config: RuntimeConfig, run_dir: Path | Non
         "APP_MODULE": config.app_module,
         "PYTHONPATH": os.pathsep.join(python_path),
         "EDGE_DEPLOY_DIR": str(DEPLOY_DIR),
+        "EDGE_PYTHON": sys.executable,
         **private,
     }
 
@@ -107,6 +109,15 @@ def run(config: RuntimeConfig, env: Mapping[str, str]) -> int:
         code = child.wait()
         for relay in relays:
             relay.join(timeout=2)
+        fatal = run_dir / MARKER
+        if fatal.exists():
+            program = fatal.read_text()
+            print(
+                f"edge-sidecar: program '{program}' could not start (FATAL); exiting 1",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
         print(f"edge-sidecar: supervisord exited with {code}", file=sys.stderr, flush=True)
         return code
     finally:

@@ -41,6 +41,15 @@ describe('bad configuration stops the start', () => {
   }
 });
 
+test('an app that cannot start (FATAL) stops the stack with exit code 1 and says which program', async () => {
+  const started = Date.now();
+  const result = await runEntrypoint({ PORT: String(await freePort()), API_PORT: String(await freePort()), APP_MODULE: 'nonexistent:app' }, 60_000);
+  assert.equal(result.code, 1, result.stderr);
+  assert.ok(Date.now() - started < 60_000, 'within 60 s');
+  assert.match(result.stderr, /edge-sidecar: program 'api' could not start \(FATAL\); exiting 1/);
+  assert.match(result.stderr, /"event": "fatal", "program": "api"/);
+});
+
 describe('good variants', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-sidecar-test-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
