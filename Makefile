@@ -12,10 +12,10 @@ TSX := $(TOOLS)/node_modules/.bin/tsx
 # Every TypeScript test file, in tree order; container and browser suites join as they land.
 TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
 
-.PHONY: help install run serve test test-py test-ts lint image bench lock
+.PHONY: help install run serve test test-py test-ts lint image bench bench-image lock
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 # --- installs (inside the repo only; stamp files make them run once per lockfile change) ---
 $(VENV)/.runtime: requirements.lock
@@ -52,7 +52,7 @@ test-py: $(VENV)/.dev
 	@$(PY) -m pytest
 
 test-ts: $(TOOLS)/node_modules/.installed $(VENV)/.runtime
-	@echo "==> TypeScript tests (unit, probe, integration against real Caddy/supervisord/uvicorn)"
+	@echo "==> TypeScript tests (unit, probe, integration against real Caddy/supervisord/uvicorn, container image under Docker)"
 	@PATH="$(BIN):$$PATH" $(TSX) --test $(TS_TESTS)
 
 lint: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## ruff, mypy, tsc
@@ -62,11 +62,14 @@ lint: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## ruff, mypy, tsc
 	@$(BIN)/mypy backend/edge_api deploy/edge_sidecar deploy/entrypoint.py
 	@$(TOOLS)/node_modules/.bin/tsc --noEmit -p $(TOOLS)
 
-image: ## build the Docker image edge-sidecar:local
-	@echo "make image: the container issue builds this (deploy/Dockerfile)"; exit 2
+image: ## build the Docker image edge-sidecar:local (base via debootstrap when no registry)
+	@deploy/image/build.sh
 
 bench: install ## sidecar vs direct uvicorn, side by side (not part of make test)
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/sidecar-vs-direct.ts
+
+bench-image: $(TOOLS)/node_modules/.installed ## image build times, size, memory in the container (not in make test)
+	@$(TSX) $(TOOLS)/bench/image.ts
 
 lock: ## re-resolve the Python lockfiles (needs uv)
 	uv pip compile --universal --python-version 3.11 --generate-hashes -q requirements.in -o requirements.lock

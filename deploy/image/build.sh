@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Build the container image (IMAGE, default edge-sidecar:local) from deploy/Dockerfile: make sure an
 # engine runs and the base image exists (built with debootstrap when it cannot be pulled), then build.
+# Env: IMAGE (tag); NO_CACHE=1 builds every layer again (cold-build timing, tools/bench/image.ts);
+# BUILD_CONTEXT builds another copy of the repository (its deploy/Dockerfile), e.g. a temporary
+# copy with a code change, without touching the working tree.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 image="${IMAGE:-edge-sidecar:local}"
+context="$(cd "${BUILD_CONTEXT:-$repo}" && pwd)"
+no_cache=()
+[ "${NO_CACHE:-0}" = 1 ] && no_cache=(--no-cache)
 
 "$here/docker-engine.sh"
 "$here/base-image.sh"
@@ -19,10 +25,10 @@ state_dir="${XDG_STATE_HOME:-$HOME/.local/state}/edge-sidecar"
 mkdir -p "$state_dir"
 log="$state_dir/docker-build.log"
 start=$SECONDS
-echo "==> docker build -f deploy/Dockerfile -t $image (full log: $log)"
+echo "==> docker build -f deploy/Dockerfile -t $image${no_cache:+ ${no_cache[*]}} (full log: $log)"
 # Show only the step lines (legacy builder "Step n/m", BuildKit "#n [stage i/j]"); all goes to the log.
-if ! BUILDKIT_PROGRESS=plain docker build -f "$repo/deploy/Dockerfile" -t "$image" \
-    --build-arg EXTRA_CA_CERT="$extra_ca" "$repo" 2>&1 |
+if ! BUILDKIT_PROGRESS=plain docker build -f "$context/deploy/Dockerfile" -t "$image" "${no_cache[@]}" \
+    --build-arg EXTRA_CA_CERT="$extra_ca" "$context" 2>&1 |
     tee "$log" | { grep --line-buffered -E '^(Step [0-9]+/[0-9]+ :|#[0-9]+ \[)' || true; } | cut -c1-120; then
   tail -n 30 "$log" >&2
   echo "error: docker build failed (log: $log)" >&2
