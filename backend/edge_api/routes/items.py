@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from edge_api import item_store
-from edge_api.deps import SessionDep
+from edge_api.deps import DatabaseDep, session_scope
 from edge_api.schemas import ItemCreate, ItemRead
 from edge_api.tenancy import TenantId
 
@@ -18,26 +18,30 @@ _NOT_FOUND = "Item not found"
 
 @router.get("")
 def list_items(
-    tenant_id: TenantId, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 50
+    tenant_id: TenantId, database: DatabaseDep, limit: Annotated[int, Query(ge=1, le=100)] = 50
 ) -> list[ItemRead]:
-    return [ItemRead.model_validate(item) for item in item_store.list_items(session, tenant_id, limit)]
+    with session_scope(database) as session:
+        return [ItemRead.model_validate(item) for item in item_store.list_items(session, tenant_id, limit)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_item(tenant_id: TenantId, session: SessionDep, body: ItemCreate) -> ItemRead:
-    return ItemRead.model_validate(item_store.create_item(session, tenant_id, body))
+def create_item(tenant_id: TenantId, database: DatabaseDep, body: ItemCreate) -> ItemRead:
+    with session_scope(database) as session:
+        return ItemRead.model_validate(item_store.create_item(session, tenant_id, body))
 
 
 @router.get("/{item_id}")
-def get_item(tenant_id: TenantId, session: SessionDep, item_id: ItemId) -> ItemRead:
-    item = item_store.get_item(session, tenant_id, item_id)
-    if item is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=_NOT_FOUND)
-    return ItemRead.model_validate(item)
+def get_item(tenant_id: TenantId, database: DatabaseDep, item_id: ItemId) -> ItemRead:
+    with session_scope(database) as session:
+        item = item_store.get_item(session, tenant_id, item_id)
+        if item is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=_NOT_FOUND)
+        return ItemRead.model_validate(item)
 
 
 @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_item(tenant_id: TenantId, session: SessionDep, item_id: ItemId) -> Response:
-    if not item_store.delete_item(session, tenant_id, item_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=_NOT_FOUND)
+def delete_item(tenant_id: TenantId, database: DatabaseDep, item_id: ItemId) -> Response:
+    with session_scope(database) as session:
+        if not item_store.delete_item(session, tenant_id, item_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=_NOT_FOUND)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

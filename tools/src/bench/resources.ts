@@ -1,0 +1,88 @@
+// Aggregates of what the benchmark samples beside the load: upstream connections, CPU, memory (pure).
+import type { Mode } from './table.ts';
+import { median } from './stats.ts';
+
+/** Proxy-to-API connections around one sidecar run. */
+export interface UpstreamSample {
+  cellId: string;
+  round: number;
+  /** Open (ESTABLISHED) at the start: the idle pool left by earlier runs. */
+  establishedBefore: number;
+  /** Most open at once while the run went on (sampled). */
+  maxEstablished: number;
+  /** Connections the proxy opened during the whole run (new ephemeral ports, TIME_WAIT included). */
+  opened: number;
+  /** Of those, opened after the ramp-up, while all clients were connected: pool churn. */
+  openedSteady: number;
+  /** Requests of the run that fell in that steady window (pro rata). */
+  steadyRequests: number;
+}
+
+export interface UpstreamSummary {
+  cellId: string;
+  runs: number;
+  medianEstablishedBefore: number;
+  maxEstablished: number;
+  medianOpened: number;
+  medianOpenedSteady: number;
+  maxOpenedSteady: number;
+  /** Highest share of a run's steady-window requests that needed a new upstream connection. */
+  maxSteadyShare: number;
+}
+
+/** Largest finite value; NaN when there is none. */
+const maxOf = (v: number[]) => {
+  const finite = v.filter((x) => Number.isFinite(x));
+  return finite.length ? Math.max(...finite) : Number.NaN;
+};
+
+export function summarizeUpstream(cellId: string, samples: readonly UpstreamSample[]): UpstreamSummary {
+  const of = samples.filter((s) => s.cellId === cellId);
+  return {
+    cellId,
+    runs: of.length,
+    medianEstablishedBefore: median(of.map((s) => s.establishedBefore)),
+    maxEstablished: maxOf(of.map((s) => s.maxEstablished)),
+    medianOpened: median(of.map((s) => s.opened)),
+    medianOpenedSteady: median(of.map((s) => s.openedSteady)),
+    maxOpenedSteady: maxOf(of.map((s) => s.openedSteady)),
+    maxSteadyShare: maxOf(of.map((s) => (s.steadyRequests > 0 ? s.openedSteady / s.steadyRequests : 0))),
+  };
+}
+
+/** CPU the stack's processes used during one run, by role, and how busy the whole machine was. */
+export interface CpuSample {
+  cellId: string;
+  mode: Mode;
+  round: number;
+  /** CPU milliseconds by role (caddy, uvicorn, supervisord, entrypoint). */
+  cpuMsByRole: Record<string, number>;
+  /** Whole machine, all cores, 0..1. */
+  machineBusy: number;
+  requests: number;
+}
+
+export interface CpuSummary {
+  cellId: string;
+  mode: Mode;
+  /** CPU ms per 1,000 requests by role, summed over rounds. */
+  perKiloRequest: Record<string, number>;
+  medianMachineBusy: number;
+}
+
+export function summarizeCpu(cellId: string, mode: Mode, samples: readonly CpuSample[]): CpuSummary {
+  const of = samples.filter((s) => s.cellId === cellId && s.mode === mode);
+  const requests = of.reduce((a, s) => a + s.requests, 0);
+  const totals: Record<string, number> = {};
+  for (const s of of) for (const [role, ms] of Object.entries(s.cpuMsByRole)) totals[role] = (totals[role] ?? 0) + ms;
+  const perKiloRequest: Record<string, number> = {};
+  for (const [role, ms] of Object.entries(totals)) perKiloRequest[role] = requests > 0 ? (ms / requests) * 1000 : Number.NaN;
+  return { cellId, mode, perKiloRequest, medianMachineBusy: median(of.map((s) => s.machineBusy)) };
+}
+
+export interface RssPoint {
+  mode: Mode;
+  /** When: 'ready', 'after warm-up', 'end'. */
+  when: string;
+  kib: number;
+}
