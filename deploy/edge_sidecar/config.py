@@ -24,6 +24,7 @@ class RuntimeConfig:
     api_port: int
     app_module: str
     upstream_timeout: float
+    upstream_idle_conns: int
     policy: CorsPolicy
 
 
@@ -64,7 +65,12 @@ def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
         raise ConfigError(
             "UPSTREAM_TIMEOUT", f"{timeout_raw!r} is not a number of seconds above 0, at most 3600"
         )
-    return RuntimeConfig(mode, port, api_port, app_module, timeout, parse_policy(env))
+    idle_raw = env.get("UPSTREAM_IDLE_CONNS", "").strip()
+    if not idle_raw.isdigit() or not 1 <= int(idle_raw) <= 65536:
+        raise ConfigError(
+            "UPSTREAM_IDLE_CONNS", f"{idle_raw!r} is not a number of connections from 1 to 65536"
+        )
+    return RuntimeConfig(mode, port, api_port, app_module, timeout, int(idle_raw), parse_policy(env))
 
 
 def caddy_env(config: RuntimeConfig) -> dict[str, str]:
@@ -87,4 +93,5 @@ def caddy_env(config: RuntimeConfig) -> dict[str, str]:
         "EDGE_CORS_EXPOSE_HEADERS": ", ".join(p.expose),
         "EDGE_CORS_MAX_AGE": str(p.max_age),
         "EDGE_UPSTREAM_TIMEOUT": f"{config.upstream_timeout:g}s",
+        "EDGE_UPSTREAM_IDLE_CONNS": str(config.upstream_idle_conns),
     }

@@ -38,6 +38,8 @@ def test_environment_wins_even_when_empty() -> None:
         ("UPSTREAM_TIMEOUT", "abc"),
         ("UPSTREAM_TIMEOUT", "0"),
         ("UPSTREAM_TIMEOUT", "nan"),
+        ("UPSTREAM_IDLE_CONNS", "0"),
+        ("UPSTREAM_IDLE_CONNS", "many"),
     ],
 )
 def test_bad_runtime_variables(variable: str, value: str) -> None:
