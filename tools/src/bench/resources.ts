@@ -18,6 +18,19 @@ export interface UpstreamSample {
   steadyRequests: number;
 }
 
+/** UpstreamWatch takes its last in-run snapshot this long before the load ends. */
+export const END_SNAPSHOT_MS = 250;
+
+/**
+ * Requests of a run that fell between UpstreamWatch's two in-run snapshots (after the ramp-up, before
+ * the end one), pro rata: the denominator of the share of requests that needed a new upstream connection.
+ */
+export function steadyRequests(requests: number, durationSec: number, rampMs: number): number {
+  if (!(durationSec > 0)) return 0;
+  const share = Math.max(0, 1 - (rampMs + END_SNAPSHOT_MS) / (durationSec * 1000));
+  return Math.round(requests * share);
+}
+
 export interface UpstreamSummary {
   cellId: string;
   runs: number;

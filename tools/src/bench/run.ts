@@ -8,13 +8,13 @@ import { REPO, startStack, VENV_BIN, type Stack } from '../harness/stack.ts';
 import { findOnPath, LoadRunner, toolVersion, type Tool } from './load.ts';
 import type { LoadResult } from './load-result.ts';
 import { formatReport, fmtMs, fmtRps, type MachineNote } from './report.ts';
-import { summarizeCpu, summarizeUpstream, type CpuSample, type RssPoint, type UpstreamSample } from './resources.ts';
+import { steadyRequests, summarizeCpu, summarizeUpstream, type CpuSample, type RssPoint, type UpstreamSample } from './resources.ts';
 import { clockTicksPerSecond, cpuDeltaMs, cpuSnapshot, rssKiB, UpstreamWatch } from './sampler.ts';
 import { checkTargets, isStalled, MODES, summarize, type Cell, type Mode, type Sample } from './table.ts';
 
-const TENANT = 'bench';
-const ITEMS_PATH = '/api/v1/items';
-const SEED_ITEMS = 10;
+export const TENANT = 'bench';
+export const ITEMS_PATH = '/api/v1/items';
+export const SEED_ITEMS = 10;
 const DEFAULT_OUT = 'docs/bench/latest.md';
 
 export const CELLS: readonly Cell[] = [
@@ -85,11 +85,11 @@ function sh(cmd: string, args: string[]): string {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
 }
 
-function loadavg(): string {
+export function loadavg(): string {
   return os.loadavg().map((v) => v.toFixed(2)).join(' / ');
 }
 
-function machineNote(tool: Tool, loadBefore: string): MachineNote {
+export function machineNote(tool: Tool, loadBefore: string): MachineNote {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown CPU';
   const caddy = /v\d+\.\d+\.\d+/.exec(sh(path.join(VENV_BIN, 'caddy'), ['version']))?.[0] ?? '?';
@@ -111,7 +111,7 @@ function machineNote(tool: Tool, loadBefore: string): MachineNote {
   };
 }
 
-function commit(): string {
+export function commit(): string {
   const sha = sh('git', ['rev-parse', '--short', 'HEAD']);
   if (!/^[0-9a-f]{6,}$/.test(sha)) return 'unknown';
   return sh('git', ['status', '--porcelain']) ? `${sha} + local changes` : sha;
@@ -121,7 +121,7 @@ function commit(): string {
  * Caddy's JSON access log (one line per request) reaches us through supervisord and the entrypoint:
  * if nobody reads it, the pipe fills and Caddy stops answering. Keep reading, keep only a tail.
  */
-function drainStdout(stack: Stack, keep = 32_768): () => string {
+export function drainStdout(stack: Stack, keep = 32_768): () => string {
   const out = stack.child.stdout;
   if (!out) return () => '';
   out.removeAllListeners('data');
@@ -132,7 +132,7 @@ function drainStdout(stack: Stack, keep = 32_768): () => string {
   return () => tail;
 }
 
-async function seed(stack: Stack): Promise<void> {
+export async function seed(stack: Stack): Promise<void> {
   const headers = { 'X-Tenant-ID': TENANT, 'Content-Type': 'application/json' };
   for (let i = 1; i <= SEED_ITEMS; i++) {
     const res = await request(stack.base + ITEMS_PATH, {
@@ -153,13 +153,13 @@ async function seed(stack: Stack): Promise<void> {
 /** Longest the bench waits for a stalled API to answer again before it gives up on the run. */
 const RECOVERY_LIMIT_MS = 60_000;
 /** Start of each run not counted as steady state for upstream connection churn. */
-const RAMP_MS = 500;
+export const RAMP_MS = 500;
 
 /**
  * After each run: does the API still answer /api/v1/items promptly? If not (a stall outlasting the
  * run), wait until it does, so the stall does not spill into the next runs. Seconds waited, 0 if none.
  */
-async function awaitResponsive(stack: Stack): Promise<number> {
+export async function awaitResponsive(stack: Stack): Promise<number> {
   const t0 = Date.now();
   const probe = async () => {
     try {
@@ -177,7 +177,7 @@ async function awaitResponsive(stack: Stack): Promise<number> {
   return (Date.now() - t0) / 1000;
 }
 
-function describe(r: LoadResult): string {
+export function describe(r: LoadResult): string {
   const failed = r.socketErrors + r.timeouts + r.badStatus;
   return `${fmtRps(r.rps).padStart(6)} req/s  p50 ${fmtMs(r.p50Ms).padStart(6)} ms  p99 ${fmtMs(r.p99Ms).padStart(6)} ms${failed ? `  FAILED ${failed}` : ''}`;
 }
@@ -298,8 +298,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           });
           if (pool) {
             // Requests between the two in-run snapshots, pro rata.
-            const steadyShare = Math.max(0, 1 - (RAMP_MS + 250) / (result.durationSec * 1000));
-            upstream.push({ cellId: cell.id, round, ...pool, steadyRequests: Math.round(result.requests * steadyShare) });
+            upstream.push({ cellId: cell.id, round, ...pool, steadyRequests: steadyRequests(result.requests, result.durationSec, RAMP_MS) });
           }
           const poolNote = pool
             ? `  upstream: ${pool.maxEstablished} open, ${pool.opened} new (${pool.openedSteady} after ramp-up)`

@@ -14,6 +14,7 @@ import {
   type ProcStat,
   type TcpSocket,
 } from './procfs.ts';
+import { END_SNAPSHOT_MS } from './resources.ts';
 
 function readOr(file: string, fallback: string): string {
   try {
@@ -122,7 +123,7 @@ export class UpstreamWatch {
   /** The load begins now: schedule the two snapshots inside the run. */
   markStart(): void {
     this.timers.push(setTimeout(() => (this.ramp = this.snapshot()), this.rampMs));
-    this.timers.push(setTimeout(() => (this.end = this.snapshot()), Math.max(this.rampMs, this.durationMs - 250)));
+    this.timers.push(setTimeout(() => (this.end = this.snapshot()), Math.max(this.rampMs, this.durationMs - END_SNAPSHOT_MS)));
   }
 
   private snapshot(): Set<number> {
