@@ -1,9 +1,9 @@
 // Caddy's idle upstream pool at 32 (Caddy's default) vs 512 (ours): two sidecar stacks side by side,
 // interleaved rounds at 64 connections; writes docs/bench/upstream-pool.md. Not part of `make test`.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO, startStack, type Stack } from '../src/harness/stack.ts';
+import { REPO, startStack } from '../src/harness/stack.ts';
 import { findOnPath, LoadRunner, type Tool } from '../src/bench/load.ts';
 import { formatPoolReport, formatPoolTable, newConnShare, summarizePools, type PoolRss, type PoolSample } from '../src/bench/pool.ts';
 import { steadyRequests } from '../src/bench/resources.ts';
@@ -13,6 +13,7 @@ import {
 } from '../src/bench/run.ts'; // prettier-ignore
 import { clockTicksPerSecond, rssKiB, UpstreamWatch } from '../src/bench/sampler.ts';
 import { isStalled, type Cell } from '../src/bench/table.ts';
+import { stackGroup } from '../src/bench/stack-group.ts';
 
 const POOL_SIZES: readonly number[] = [32, 512];
 const CONNECTIONS = 64;
@@ -57,20 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `${opts.durationSec} s at ${CONNECTIONS} connections (+ ${opts.warmupSec} s warm-up each)`,
   );
 
-  const stacks = new Map<number, Stack>();
-  const stopAll = async () => {
-    await Promise.all([...stacks.values()].map((s) => s.stop().catch(() => undefined)));
-    stacks.clear();
-  };
-  const onSignal = (sig: NodeJS.Signals) => {
-    console.error(`bench-pool: ${sig}, stopping the stacks`);
-    void stopAll().finally(() => {
-      rmSync(scratch, { recursive: true, force: true });
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { stacks, close } = stackGroup<number>('bench-pool', scratch);
 
   const samples: PoolSample[] = [];
   const rss: PoolRss[] = [];
@@ -136,15 +124,10 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const r of rss) r.afterKiB = rssKiB(apiPid.get(r.poolSize)!);
   } catch (e) {
     console.error(`bench-pool: ${(e as Error).message}`);
-    await stopAll();
-    rmSync(scratch, { recursive: true, force: true });
+    await close();
     return 1;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
   }
-  await stopAll();
-  rmSync(scratch, { recursive: true, force: true });
+  await close();
   machine.loadAfter = loadavg();
 
   const rows = summarizePools(CELLS, POOL_SIZES, samples);

@@ -1,6 +1,6 @@
 // `make bench`: the sidecar and direct uvicorn side by side in one run, interleaved rounds, one report.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from '../harness/http.ts';
@@ -11,6 +11,7 @@ import { formatReport, fmtMs, fmtRps, type MachineNote } from './report.ts';
 import { steadyRequests, summarizeCpu, summarizeUpstream, type CpuSample, type RssPoint, type UpstreamSample } from './resources.ts';
 import { clockTicksPerSecond, cpuDeltaMs, cpuSnapshot, rssKiB, UpstreamWatch } from './sampler.ts';
 import { checkTargets, isStalled, MODES, summarize, type Cell, type Mode, type Sample } from './table.ts';
+import { stackGroup } from './stack-group.ts';
 
 export const TENANT = 'bench';
 export const ITEMS_PATH = '/api/v1/items';
@@ -209,20 +210,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `(+ ${opts.warmupSec} s warm-up each); about ${Math.ceil(estimateSec(opts, tool) / 60)} min`,
   );
 
-  const stacks = new Map<Mode, Stack>();
-  const stopAll = async () => {
-    await Promise.all([...stacks.values()].map((s) => s.stop().catch(() => undefined)));
-    stacks.clear();
-  };
-  const onSignal = (sig: NodeJS.Signals) => {
-    console.error(`bench: ${sig}, stopping the stacks`);
-    void stopAll().finally(() => {
-      rmSync(scratch, { recursive: true, force: true });
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { stacks, close } = stackGroup<Mode>('bench', scratch);
 
   const samples: Sample[] = [];
   const upstream: UpstreamSample[] = [];
@@ -313,15 +301,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     recordRss('end');
   } catch (e) {
     console.error(`bench: ${(e as Error).message}`);
-    await stopAll();
-    rmSync(scratch, { recursive: true, force: true });
+    await close();
     return 1;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
   }
-  await stopAll();
-  rmSync(scratch, { recursive: true, force: true });
+  await close();
 
   machine.loadAfter = loadavg();
   const summaries = summarize(CELLS, samples);
