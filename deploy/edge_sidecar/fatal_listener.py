@@ -8,12 +8,12 @@ Protocol: http://supervisord.org/events.html#event-listener-notification-protoco
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
+
+from edge_sidecar.alerts import alert, log_event
 
 MARKER = "fatal"
 
@@ -33,13 +33,8 @@ def main() -> None:
         if header.get("eventname") == "PROCESS_STATE_FATAL":
             program = payload.get("processname", "?")
             (run_dir / MARKER).write_text(program)
-            event = {
-                "time": time.time(),
-                "event": "fatal",
-                "program": program,
-                "action": "stopping the stack",
-            }
-            print(json.dumps(event), file=sys.stderr, flush=True)
+            log_event("fatal", program=program, action="stopping the stack")
+            alert(program, "FATAL: could not start; stopping the container (exit 1)")
             os.kill(os.getppid(), signal.SIGTERM)
         sys.stdout.write("RESULT 2\nOK")
         sys.stdout.flush()

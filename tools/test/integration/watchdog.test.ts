@@ -1,0 +1,66 @@
+// Self-healing through the real stack: a hung API (SIGSTOP) is detected, restarted, and alerted once.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { request, values } from '../../src/harness/http.ts';
+import { startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
+
+interface Alert { text: string; program: string; reason: string; time: number }
+
+describe('watchdog', () => {
+  const alerts: Alert[] = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body) as Alert);
+      res.writeHead(200).end();
+    });
+  });
+  let stack: Stack;
+  before(async () => {
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as AddressInfo;
+    stack = await startStack({ env: { ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/hook` } });
+  });
+  after(async () => {
+    await stack?.stop();
+    receiver.close();
+  });
+
+  test('SIGSTOP of the API: /health 503 within 1 s, restarted within 20 s, one alert', async () => {
+    const hung = stack.apiPid();
+    process.kill(hung, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const health = await request(`${stack.base}/health`, { headers: { Origin: 'http://localhost:3001' } });
+      assert.ok(Date.now() - started < 1000, `/health answered in ${Date.now() - started} ms`);
+      assert.equal(health.status, 503);
+      assert.match(health.body, /"failing":"api"/);
+      assert.deepEqual(values(health, 'access-control-allow-origin'), ['http://localhost:3001'], 'CORS on the 503');
+
+      await waitFor(async () => {
+        let pid = 0;
+        try {
+          pid = stack.apiPid();
+        } catch {
+          return false; // between kill and restart
+        }
+        return pid !== hung && (await request(`${stack.base}/health`, { timeoutMs: 1000 })).status === 200;
+      }, 20_000 - (Date.now() - started));
+      await waitFor(async () => alerts.length > 0, 5_000);
+      assert.equal(alerts.length, 1, JSON.stringify(alerts));
+      assert.equal(alerts[0]!.program, 'api');
+      assert.match(alerts[0]!.reason, /hung/);
+      assert.match(alerts[0]!.text, /^edge-sidecar: api: hung/);
+      assert.match(stack.logs(), /"event": "watchdog-restart", "program": "api"/);
+    } finally {
+      try {
+        process.kill(hung, 'SIGCONT');
+      } catch {
+        // already gone: the watchdog killed it
+      }
+    }
+  });
+});
