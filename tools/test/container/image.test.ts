@@ -217,6 +217,17 @@ describe('a bad variable stops docker run with one clear line on stderr', { time
   }
 });
 
+test('an app that cannot start (FATAL) ends docker run with exit code 1 within 60 s', { timeout: 90_000 }, async () => {
+  const started = Date.now();
+  const res = await docker(
+    ['run', '--rm', '--name', uniqueName('fatal'), ...labelArgs(), '-e', `PORT=${railwayPort()}`, '-e', 'APP_MODULE=nonexistent:app', IMAGE],
+    75_000,
+  );
+  assert.equal(res.code, 1, `${res.stdout}${res.stderr}`);
+  assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
+  assert.match(res.stderr, /edge-sidecar: program 'api' could not start \(FATAL\); exiting 1/);
+});
+
 describe('a drop-in ASGI app mounted at /ext (APP_MODULE, PYTHONPATH), and docker stop', { timeout: 120_000 }, () => {
   let c: Container;
   let ext: string;
