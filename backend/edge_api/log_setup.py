@@ -7,6 +7,7 @@ from typing import TextIO
 from edge_api.request_id import RequestIdFilter
 
 LOGGER_NAME = "edge_api"
+REQUEST_LOGGER_NAME = "edge_api.request"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"
 
 
@@ -25,14 +26,33 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         pass
 
 
-def configure_logging() -> None:
-    """Idempotent; leaves the root logger and uvicorn's loggers alone."""
-    logger = logging.getLogger(LOGGER_NAME)
-    if any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
-        return
+def _plain_handler() -> logging.Handler:
     handler = _StderrHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    logger.addHandler(handler)
+    return handler
+
+
+def _configure(logger: logging.Logger) -> None:
+    """A handler the server's log configuration (uvicorn ``--log-config``) already gave the logger
+    keeps its format and only gains the request id; otherwise one plain stderr line per record."""
+    if any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
+        return
+    if logger.handlers:
+        for handler in logger.handlers:
+            if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+                handler.addFilter(RequestIdFilter())
+        return
+    logger.addHandler(_plain_handler())
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+def configure_logging() -> None:
+    """Idempotent; leaves the root logger and uvicorn's loggers alone.
+
+    ``edge_api.request`` (one line a request) has its own handler rather than propagating, so
+    handlers added to ``edge_api`` see only the application's own records.
+    """
+    _configure(logging.getLogger(LOGGER_NAME))
+    _configure(logging.getLogger(REQUEST_LOGGER_NAME))

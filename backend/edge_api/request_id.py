@@ -2,6 +2,7 @@
 
 import logging
 import re
+import time
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -9,6 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 HEADER = b"x-request-id"
 # Printable ASCII without spaces, bounded: anything else is not echoed nor logged.
 _VALID_ID = re.compile(r"[!-~]{1,128}")
+
+# Does not propagate to "edge_api": log_setup (or the server's log config) gives it its handler.
+request_logger = logging.getLogger("edge_api.request")
 
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
@@ -28,24 +32,42 @@ class RequestIdMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = _incoming_id(scope) if scope["type"] == "http" else None
-        if request_id is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        encoded = request_id.encode("latin-1")
+        request_id = _incoming_id(scope)
+        encoded = request_id.encode("latin-1") if request_id is not None else None
+        status: int | None = None
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = list(message.get("headers", []))
-                if not any(name.lower() == HEADER for name, _ in headers):
+                if encoded is not None and not any(name.lower() == HEADER for name, _ in headers):
                     headers.append((HEADER, encoded))
                     message = {**message, "headers": headers}
             await send(message)
 
         token = current_request_id.set(request_id)
+        start = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            # One line a request (status None: no response was sent, e.g. an unhandled error).
+            request_logger.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "event": "request",
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - start) * 1000, 1),
+                },
+            )
             current_request_id.reset(token)
 
 

@@ -57,6 +57,8 @@ def direct_argv(config: RuntimeConfig) -> list[str]:
         # Here uvicorn faces Railway's edge itself: trust its range (never '*') for X-Forwarded-Proto.
         "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1,100.64.0.0/10",
         "--timeout-keep-alive", "65", "--timeout-graceful-shutdown", "20", "--no-access-log",
+        # JSON log lines, as in sidecar mode (supervisord.conf passes the same file).
+        "--log-config", str(DEPLOY_DIR / "edge_sidecar" / "uvicorn-log.json"),
     ]  # fmt: skip
 
 

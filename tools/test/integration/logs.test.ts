@@ -1,0 +1,70 @@
+// Correlated logs: one request through Caddy yields a Caddy access line and an API line, both JSON,
+// sharing the X-Request-ID; uvicorn's own lines are JSON too.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { request, values } from '../../src/harness/http.ts';
+import { startStack, type Stack } from '../../src/harness/stack.ts';
+
+type Entry = Record<string, unknown>;
+
+/** Every stdout/stderr line that starts with `{`, parsed (a line that does not parse fails the test). */
+function jsonLines(stack: Stack): Entry[] {
+  return stack
+    .logs()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Entry;
+      } catch {
+        throw new Error(`log line is not JSON: ${line}`);
+      }
+    });
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-logs-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+test('a request through Caddy: Caddy and API lines share its request id', async () => {
+  const stack = await startStack({ fakeApp: false, env: { DATABASE_URL: `sqlite:///${dataDir}/x.db` } });
+  try {
+    const id = `corr-${randomBytes(6).toString('hex')}`;
+    const res = await request(`${stack.base}/api/v1/items`, { headers: { 'X-Request-ID': id, 'X-Tenant-ID': 't1' } });
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(values(res, 'x-request-id'), [id]);
+
+    const isCaddy = (e: Entry) => String(e.logger ?? '').startsWith('http.log.access') && e.request_id === id;
+    const isApi = (e: Entry) => e.event === 'request' && e.request_id === id;
+    let entries: Entry[] = [];
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      entries = jsonLines(stack);
+      if (entries.some(isCaddy) && entries.some(isApi)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const caddy = entries.find(isCaddy);
+    const api = entries.find(isApi);
+    assert.ok(caddy, `no Caddy access line with ${id}:\n${stack.logs()}`);
+    assert.ok(api, `no API request line with ${id}:\n${stack.logs()}`);
+    assert.equal((caddy.request as Entry | undefined)?.uri, '/api/v1/items');
+    assert.equal(caddy.status, 200);
+    assert.deepEqual(
+      { method: api.method, path: api.path, status: api.status, logger: api.logger },
+      { method: 'GET', path: '/api/v1/items', status: 200, logger: 'edge_api.request' },
+    );
+    assert.equal(typeof api.duration_ms, 'number');
+    assert.equal(typeof api.time, 'number');
+
+    // uvicorn's startup lines come through the same JSON formatter, not as plain "INFO: ..." text.
+    const started = entries.find((e) => String(e.message ?? '').startsWith('Started server process'));
+    assert.ok(started, `no JSON "Started server process" line:\n${stack.logs()}`);
+    assert.equal(started.logger, 'uvicorn.error');
+    assert.doesNotMatch(stack.logs(), /^INFO: {2,}Started server process/m);
+  } finally {
+    await stack.stop();
+  }
+});
