@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO, startStack } from '../src/harness/stack.ts';
-import { findOnPath, LoadRunner, type Tool } from '../src/bench/load.ts';
+import { cellJob, findOnPath, LoadRunner, type Tool } from '../src/bench/load.ts';
 import { formatPoolReport, formatPoolTable, newConnShare, summarizePools, type PoolRss, type PoolSample } from '../src/bench/pool.ts';
 import { steadyRequests } from '../src/bench/resources.ts';
 import {
@@ -77,12 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const apiPid = new Map(POOL_SIZES.map((s) => [s, stackOf(s).apiPid()] as const));
     for (const size of POOL_SIZES) rss.push({ poolSize: size, beforeKiB: rssKiB(apiPid.get(size)!), afterKiB: Number.NaN });
 
-    const job = (cell: Cell, size: number, durationSec: number) => ({
-      url: stackOf(size).base + cell.path,
-      connections: cell.connections,
-      durationSec,
-      headers: cell.headers,
-    });
+    const job = (cell: Cell, size: number, durationSec: number) => cellJob(stackOf(size).base, cell, durationSec);
     if (opts.warmupSec > 0) {
       for (const cell of CELLS) {
         for (const size of POOL_SIZES) {

@@ -15,6 +15,11 @@ export interface LoadJob {
   headers: Record<string, string>;
 }
 
+/** The load job for one table cell (endpoint and connections) against one stack's base URL. */
+export function cellJob(base: string, cell: { path: string; connections: number; headers: Record<string, string> }, durationSec: number): LoadJob {
+  return { url: base + cell.path, connections: cell.connections, durationSec, headers: cell.headers };
+}
+
 export interface LoadRun {
   result: LoadResult;
   /** CPU the load generator itself used, ms (NaN when unknown). */

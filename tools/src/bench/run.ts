@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from '../harness/http.ts';
 import { REPO, startStack, VENV_BIN, type Stack } from '../harness/stack.ts';
-import { findOnPath, LoadRunner, toolVersion, type Tool } from './load.ts';
+import { cellJob, findOnPath, LoadRunner, toolVersion, type Tool } from './load.ts';
 import type { LoadResult } from './load-result.ts';
 import { formatReport, fmtMs, fmtRps, type MachineNote } from './report.ts';
 import { steadyRequests, summarizeCpu, summarizeUpstream, type CpuSample, type RssPoint, type UpstreamSample } from './resources.ts';
@@ -235,12 +235,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     recordRss('ready');
 
-    const jobFor = (cell: Cell, mode: Mode, durationSec: number) => ({
-      url: stackOf(mode).base + cell.path,
-      connections: cell.connections,
-      durationSec,
-      headers: cell.headers,
-    });
+    const jobFor = (cell: Cell, mode: Mode, durationSec: number) => cellJob(stackOf(mode).base, cell, durationSec);
     if (opts.warmupSec > 0) {
       for (const cell of CELLS) {
         for (const mode of MODES) {
