@@ -1,22 +1,36 @@
 """Application factory: ``create_app(settings)`` builds a fresh FastAPI app (no CORS: the sidecar owns it)."""
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from edge_api.auth.deps import AuthContext
+from edge_api.auth.origins import TrustedOrigins
+from edge_api.auth.settings import AuthSettings, load_auth_settings
+from edge_api.auth.tokens import AuthError
 from edge_api.config import Settings, get_settings
 from edge_api.db import Database
+from edge_api.errors import ApiError, handle_api_error, handle_auth_error
 from edge_api.log_setup import configure_logging
 from edge_api.readiness import ReadinessProbe
 from edge_api.request_id import RequestIdMiddleware
-from edge_api.routes import health, items
+from edge_api.routes import auth, health, items
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; nothing touches the filesystem or the database until its lifespan starts."""
+def create_app(settings: Settings | None = None, auth_settings: AuthSettings | None = None) -> FastAPI:
+    """Build the app; nothing touches the filesystem or the database until its lifespan starts.
+
+    Auth settings are read here, not lazily: a deployment without a valid AUTH0_* configuration fails at
+    start (AuthConfigError naming the variable) instead of answering every login with an error.
+    """
     resolved = settings if settings is not None else get_settings()
+    auth_context = AuthContext(
+        auth_settings if auth_settings is not None else load_auth_settings(),
+        TrustedOrigins.from_env(os.environ),
+    )
     configure_logging()
 
     @asynccontextmanager
@@ -33,7 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database.dispose()
 
     app = FastAPI(title="edge-sidecar reference API", lifespan=lifespan)
+    app.state.auth = auth_context
     app.add_middleware(RequestIdMiddleware)
+    app.add_exception_handler(ApiError, handle_api_error)
+    app.add_exception_handler(AuthError, handle_auth_error)
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(items.router)
     return app

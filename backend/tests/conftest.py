@@ -1,13 +1,16 @@
-"""Shared fixtures: each test gets its own SQLite file (via DATABASE_URL) and a freshly built app."""
+"""Shared fixtures: a per-test SQLite file (DATABASE_URL), a fake Auth0 tenant (AUTH0_*), a fresh app."""
 
 import socket
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from test_auth_support import AUDIENCE, CLIENT_ID, JwksServer, shared_tenant
 
 from edge_api.app import create_app
 from edge_api.config import get_settings
+
+CLIENT_SECRET = "test-client-secret"
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +22,26 @@ def database_url(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fake_tenant(monkeypatch: pytest.MonkeyPatch) -> JwksServer:
+    """AUTH0_* pointing at the shared fake tenant, which serves its JWKS and has nothing scripted yet."""
+    tenant = shared_tenant()
+    tenant.mode = "up"
+    tenant.script.clear()
+    tenant.posts.clear()
+    for name, value in {
+        "AUTH0_ISSUER": tenant.issuer,
+        "AUTH0_AUDIENCE": AUDIENCE,
+        "AUTH0_CLIENT_ID": CLIENT_ID,
+        "AUTH0_CLIENT_SECRET": CLIENT_SECRET,
+        "AUTH0_HTTP_TIMEOUT": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AUTH0_DOMAIN", raising=False)
+    monkeypatch.delenv("CORS_ALLOW_ORIGINS", raising=False)
+    return tenant
 
 
 @pytest.fixture

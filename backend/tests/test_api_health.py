@@ -4,6 +4,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from test_auth_support import bearer_headers
 
 from edge_api.app import create_app
 from edge_api.config import Settings
@@ -64,5 +65,5 @@ def test_ready_recovers_and_creates_tables_once_database_opens(tmp_path) -> None
         assert client.get("/health/ready").status_code == 503
         database.rmdir()
         assert client.get("/health/ready").json() == READY_OK
-        created = client.post("/api/v1/items", json={"name": "n"}, headers={"X-Tenant-ID": "t"})
+        created = client.post("/api/v1/items", json={"name": "n"}, headers=bearer_headers("t"))
         assert created.status_code == 201

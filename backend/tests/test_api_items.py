@@ -2,12 +2,14 @@
 
 import pytest
 from fastapi.testclient import TestClient
+from test_auth_support import bearer_headers
 
 ITEMS = "/api/v1/items"
 
 
 def tenant(name: str) -> dict[str, str]:
-    return {"X-Tenant-ID": name}
+    """A user of tenant ``name``: the tenant comes from the access token's claim."""
+    return bearer_headers(name)
 
 
 def create(client: TestClient, tenant_id: str, name: str) -> dict[str, object]:
@@ -77,25 +79,56 @@ def test_missing_id_and_foreign_id_answer_alike(client: TestClient) -> None:
     assert (foreign.status_code, foreign.json()) == (missing.status_code, missing.json())
 
 
+def _with(headers: dict[str, str], *extra: tuple[str, str]) -> list[tuple[str, str]]:
+    return [*headers.items(), *extra]
+
+
+# Who may act for which tenant: (headers, status, error code). The token decides; the header may only agree.
+ACME = bearer_headers("acme")
+TENANCY_CASES = [
+    pytest.param([], 401, "invalid_token", id="no-token"),
+    pytest.param([("Authorization", "Basic YTpi")], 401, "invalid_token", id="not-bearer"),
+    pytest.param([("Authorization", "Bearer")], 401, "invalid_token", id="bearer-without-token"),
+    pytest.param(
+        _with(ACME, ("Authorization", "Bearer x.y.z")),
+        401,
+        "invalid_token",
+        id="two-tokens",
+    ),
+    pytest.param(_with(bearer_headers(None)), 403, "no_tenant", id="no-tenant-claim"),
+    pytest.param(_with(bearer_headers("acme corp")), 403, "no_tenant", id="tenant-claim-with-space"),
+    pytest.param(_with(bearer_headers("a" * 65)), 403, "no_tenant", id="tenant-claim-too-long"),
+    pytest.param(_with(ACME, ("X-Tenant-ID", "other")), 403, "tenant_mismatch", id="header-differs"),
+    pytest.param(
+        _with(ACME, ("X-Tenant-ID", "acme"), ("X-Tenant-ID", "acme")),
+        403,
+        "tenant_mismatch",
+        id="header-repeated",
+    ),
+    pytest.param(_with(ACME, ("X-Tenant-ID", "acme")), None, None, id="header-agrees"),
+]
+
+
+@pytest.mark.parametrize(("headers", "status", "error"), TENANCY_CASES)
 @pytest.mark.parametrize(
-    "headers",
-    [
-        pytest.param({}, id="missing"),
-        pytest.param({"X-Tenant-ID": ""}, id="empty"),
-        pytest.param({"X-Tenant-ID": "a" * 65}, id="too-long"),
-        pytest.param({"X-Tenant-ID": "acme corp"}, id="space"),
-        pytest.param({"X-Tenant-ID": "acme/../other"}, id="slash"),
-        pytest.param({"X-Tenant-ID": "acme,other"}, id="comma"),
-        pytest.param({"X-Tenant-ID": "äcme".encode()}, id="non-ascii"),
-        pytest.param([("X-Tenant-ID", "acme"), ("X-Tenant-ID", "other")], id="repeated"),
-    ],
+    ("method", "path", "ok"), [("GET", "", 200), ("POST", "", 201), ("DELETE", "/1", 404)]
 )
-@pytest.mark.parametrize(("method", "path"), [("GET", ""), ("POST", ""), ("GET", "/1"), ("DELETE", "/1")])
-def test_bad_tenant_header_is_400(client: TestClient, headers: object, method: str, path: str) -> None:
+def test_tenancy_comes_from_the_token(
+    client: TestClient,
+    headers: list[tuple[str, str]],
+    status: int | None,
+    error: str | None,
+    method: str,
+    path: str,
+    ok: int,
+) -> None:
     response = client.request(method, ITEMS + path, headers=headers, json={"name": "n"})
-    assert response.status_code == 400
-    assert set(response.json()) == {"detail"}
-    assert "X-Tenant-ID" in response.json()["detail"]
+    assert response.status_code == (status or ok), response.text
+    if error is not None:
+        assert response.json()["error"] == error
+        assert response.headers["cache-control"] == "no-store"
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith('Bearer realm="edge-sidecar"')
 
 
 @pytest.mark.parametrize("tenant_id", ["a", "A-z_0-9", "t" * 64])

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from test_auth_support import bearer_headers
 
 from edge_api.app import create_app
 from edge_api.config import Settings
@@ -24,7 +25,7 @@ from edge_api.request_id import RequestIdFilter
 )
 @pytest.mark.parametrize("path", ["/health/live", "/api/v1/items", "/no-such-path"])
 def test_request_id_echo(client: TestClient, sent: str | None, echoed: str | None, path: str) -> None:
-    headers = {"X-Tenant-ID": "acme"} | ({"X-Request-ID": sent} if sent is not None else {})
+    headers = bearer_headers("acme") | ({"X-Request-ID": sent} if sent is not None else {})
     response = client.get(path, headers=headers)
     assert response.headers.get_list("x-request-id") == ([echoed] if echoed else [])
 
@@ -61,7 +62,7 @@ def test_log_lines_carry_the_request_id(closed_port: int, records: list[logging.
 def test_app_adds_no_cors_headers(client: TestClient) -> None:
     origin = {"Origin": "http://localhost:3001"}
     preflight = client.options("/api/v1/items", headers=origin | {"Access-Control-Request-Method": "POST"})
-    simple = client.get("/api/v1/items", headers=origin | {"X-Tenant-ID": "acme"})
+    simple = client.get("/api/v1/items", headers=origin | bearer_headers("acme"))
     for response in (preflight, simple):
         assert not [name for name in response.headers if name.lower().startswith("access-control-")]
 

@@ -1,4 +1,4 @@
-"""Helpers for the auth tests (no tests here): RSA keys, Auth0-shaped tokens, a switchable JWKS server."""
+"""Helpers for the auth tests (no tests here): RSA keys, Auth0-shaped tokens, a fake tenant (JWKS, token)."""
 
 import base64
 import hashlib
@@ -6,6 +6,7 @@ import hmac
 import json
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,18 @@ AUDIENCE = "https://api.zebra.associates"
 CLIENT_ID = "edge-sidecar-local"
 TENANT_CLAIM = "https://zebra.associates/tenant_id"
 JWKS_PATH = "/.well-known/jwks.json"
+TOKEN_PATH = "/oauth/token"
+REVOKE_PATH = "/oauth/revoke"
+
+
+@dataclass
+class Scripted:
+    """What the fake tenant answers on a POST path: status, JSON body, headers; ``hang`` never answers."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+    hang: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,17 +102,38 @@ def hs256_with_public_key(key: Key, claims: Mapping[str, Any]) -> str:
 
 
 class JwksServer:
-    """Serves ``{"keys": [...]}`` at JWKS_PATH on 127.0.0.1:<free port>; ``mode`` switches up/down/hang."""
+    """A fake tenant on 127.0.0.1:<free port>: ``{"keys": [...]}`` at JWKS_PATH (``mode`` switches
+    up/down/hang), and scripted answers to POSTs (``script[path]``) with the forms received in ``posts``."""
 
     def __init__(self, keys: list[Key]) -> None:
         self.keys = list(keys)
         self.mode = "up"
+        self.script: dict[str, Scripted] = {}
+        self.posts: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
         self._fetches = 0
         self._release = threading.Event()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                with outer._lock:
+                    outer.posts.append((self.path, form))
+                    answer = outer.script.get(self.path, Scripted(404, {"error": "not_found"}))
+                if answer.hang:
+                    outer._release.wait(10)  # bounded; released at stop()
+                    return
+                body = json.dumps(answer.body if answer.body is not None else {}).encode()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (answer.headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_GET(self) -> None:
                 if self.path != JWKS_PATH:
                     self.send_error(404)
@@ -176,3 +210,26 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+_shared: JwksServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_tenant() -> JwksServer:
+    """The fake tenant the API tests' AUTH0_* point at: one per test process, started on first use.
+
+    One, because the app's JWKS cache is process-wide per URL (as in production, one tenant).
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = JwksServer([make_key("tenant-key-1")]).start()
+        return _shared
+
+
+def bearer_headers(tenant_id: str | None = "acme", **overrides: Any) -> dict[str, str]:
+    """Headers of a user of ``tenant_id`` holding an access token the shared tenant issued."""
+    server = shared_tenant()
+    token = sign(server.keys[0], auth0_claims(server.issuer, **{TENANT_CLAIM: tenant_id}, **overrides))
+    return {"Authorization": f"Bearer {token}"}

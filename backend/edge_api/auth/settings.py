@@ -75,6 +75,10 @@ class AuthSettings(BaseSettings):
     auth0_jwks_timeout: float = Field(default=2.0, gt=0, le=30, allow_inf_nan=False)
     auth0_jwks_cooldown: float = Field(default=30.0, ge=0, le=3600, allow_inf_nan=False)
     auth0_jwks_max_age: float = Field(default=600.0, gt=0, le=86400, allow_inf_nan=False)
+    # Token and revoke calls to the tenant (login, refresh, logout): bounded so a slow tenant is a 503.
+    auth0_http_timeout: float = Field(default=5.0, gt=0, le=30, allow_inf_nan=False)
+    # Lifetime of the refresh cookie; Auth0's refresh token lifetime is set in the tenant (default 30 days).
+    auth0_refresh_cookie_max_age: int = Field(default=30 * 24 * 3600, gt=0, le=365 * 24 * 3600)
 
     @field_validator("auth0_domain")
     @classmethod
@@ -97,6 +101,11 @@ class AuthSettings(BaseSettings):
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
         return None if value is None or not value.strip() else value.strip()
+
+    @field_validator("auth0_client_secret")
+    @classmethod
+    def _client_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None or not value.get_secret_value().strip() else value
 
     @field_validator("auth0_tenant_claim")
     @classmethod

@@ -1,5 +1,6 @@
 """Access token validation for Auth0-issued JWTs (RS256 only); typed errors map to 401, 403 or 503."""
 
+import hmac
 import re
 import threading
 from collections.abc import Mapping
@@ -115,16 +116,8 @@ def _string_list(value: object, name: str) -> frozenset[str]:
     raise InvalidTokenError(f"claim {name} must be a list of strings")
 
 
-def validate_access_token(token: str, settings: AuthSettings, *, jwks: JWKSCache | None = None) -> Claims:
-    """Validate an Auth0 access token for ``settings.audience`` and return its claims.
-
-    RS256 only; ``iss`` must equal the tenant issuer exactly (trailing slash included); ``aud`` may be a
-    string or a list but must contain the audience; ``exp``, ``iat`` and ``sub`` are required;
-    ``settings.auth0_leeway`` seconds of clock skew are tolerated. ID tokens (``aud`` = the client id) are
-    refused. Blocks for at most the JWKS timeout when a fetch is due: call it from a plain ``def`` dependency.
-    """
-    if not isinstance(token, str) or not token:
-        raise MissingTokenError("no bearer token")
+def _signing_key(token: str, settings: AuthSettings, jwks: JWKSCache | None) -> Any:
+    """Shape and header checks (RS256, typ, kid), then the tenant's key for the token's ``kid``."""
     if len(token) > MAX_TOKEN_BYTES or not _COMPACT_JWS.fullmatch(token):
         raise InvalidTokenError("malformed token")
     try:
@@ -140,21 +133,23 @@ def validate_access_token(token: str, settings: AuthSettings, *, jwks: JWKSCache
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise InvalidTokenError("token has no key id")
-
     cache = jwks if jwks is not None else jwks_cache_for(settings)
     try:
-        key = cache.get_signing_key(kid)
+        return cache.get_signing_key(kid).key
     except KeyNotFoundError:
         raise InvalidTokenError("token signed by an unknown key") from None
     except JWKSUnavailableError:
         raise AuthUnavailableError("signing keys unavailable, try again shortly") from None
 
+
+def _decode(token: str, key: Any, settings: AuthSettings, audience: str) -> dict[str, Any]:
+    """Signature, ``iss`` (exact), ``aud`` (contains), ``exp``/``iat``/``sub`` required, with the leeway."""
     try:
-        payload: dict[str, Any] = jwt.decode(
+        return jwt.decode(
             token,
-            key.key,
+            key,
             algorithms=list(ALGORITHMS),
-            audience=settings.audience,
+            audience=audience,
             issuer=settings.issuer,
             leeway=settings.auth0_leeway,
             options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_signature": True},
@@ -174,6 +169,20 @@ def validate_access_token(token: str, settings: AuthSettings, *, jwks: JWKSCache
     except jwt.PyJWTError:
         raise InvalidTokenError("token invalid") from None
 
+
+def validate_access_token(token: str, settings: AuthSettings, *, jwks: JWKSCache | None = None) -> Claims:
+    """Validate an Auth0 access token for ``settings.audience`` and return its claims.
+
+    RS256 only; ``iss`` must equal the tenant issuer exactly (trailing slash included); ``aud`` may be a
+    string or a list but must contain the audience; ``exp``, ``iat`` and ``sub`` are required;
+    ``settings.auth0_leeway`` seconds of clock skew are tolerated. ID tokens (``aud`` = the client id) are
+    refused. Blocks for at most the JWKS timeout when a fetch is due: call it from a plain ``def`` dependency.
+    """
+    if not isinstance(token, str) or not token:
+        raise MissingTokenError("no bearer token")
+    key = _signing_key(token, settings, jwks)
+
+    payload = _decode(token, key, settings, settings.audience)
     aud = payload["aud"]
     audience = (aud,) if isinstance(aud, str) else tuple(a for a in aud if isinstance(a, str))
     if settings.auth0_client_id is not None and settings.auth0_client_id in audience:
@@ -200,3 +209,18 @@ def validate_access_token(token: str, settings: AuthSettings, *, jwks: JWKSCache
         tenant_id=tenant,
         raw=payload,
     )
+
+
+def validate_id_token(
+    token: str, settings: AuthSettings, nonce: str, *, jwks: JWKSCache | None = None
+) -> dict[str, Any]:
+    """Claims of the ID token a code exchange returned: tenant key, ``aud`` = our client id, and the
+    ``nonce`` this login sent (OIDC Core 3.1.3.7), so a token from another login cannot be slipped in."""
+    if settings.auth0_client_id is None:
+        raise InvalidTokenError("no client id configured to check the ID token against")
+    key = _signing_key(token, settings, jwks)
+    payload = _decode(token, key, settings, settings.auth0_client_id)
+    claimed = payload.get("nonce")
+    if not isinstance(claimed, str) or not hmac.compare_digest(claimed.encode(), nonce.encode()):
+        raise InvalidTokenError("ID token nonce does not match this login")
+    return payload
