@@ -4,7 +4,7 @@
 // Reference: https://docs.railway.com/infrastructure-as-code/reference — runbooks: docs/deploy.md,
 // docs/rollback.md. Keep to erasable TypeScript (no enums, namespaces or parameter properties):
 // Node strips the types, nothing compiles this file.
-import { defineRailway, postgres, project, service } from "railway/iac";
+import { defineRailway, postgres, preserve, project, service } from "railway/iac";
 
 /** The one public port: Caddy listens here (uvicorn itself in PROXY_MODE=direct), Railway routes the
  *  custom domain and sends its healthcheck here. Set explicitly so all three agree by construction. */
@@ -85,6 +85,14 @@ export default defineRailway((ctx) => {
       RAILWAY_DEPLOYMENT_OVERLAP_SECONDS: "30",
       // A reference, resolved by Railway at deploy time; the password never appears here.
       DATABASE_URL: db.env.DATABASE_URL,
+      // Auth0 (backend/edge_api/auth): the API identifier is public and fixed. The tenant's domain,
+      // the application's client id and its secret are set once per environment in the dashboard
+      // (`railway variables --set`); preserve() keeps whatever is there, so the secret never appears
+      // in this repository. The API refuses to start while AUTH0_DOMAIN is missing.
+      AUTH0_AUDIENCE: "https://api.zebra.associates",
+      AUTH0_DOMAIN: preserve(),
+      AUTH0_CLIENT_ID: preserve(),
+      AUTH0_CLIENT_SECRET: preserve(),
     },
   });
 

@@ -31,7 +31,10 @@ const COMMON: [name: string, value: string][] = [
   ['CORS_ALLOW_CREDENTIALS', 'true'],
   ['RAILWAY_DEPLOYMENT_DRAINING_SECONDS', DRAINING],
   ['RAILWAY_DEPLOYMENT_OVERLAP_SECONDS', OVERLAP],
+  ['AUTH0_AUDIENCE', 'https://api.zebra.associates'],
 ];
+/** Set per environment in the dashboard; the IaC keeps them (the secret must never be a literal here). */
+const PRESERVED = ['AUTH0_DOMAIN', 'AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET'];
 
 // ---- helpers ----
 function apiOf(def: ProjectDefinition): ServiceNode {
@@ -185,9 +188,13 @@ for (const [environment, expected] of ENVIRONMENTS) {
       assert.equal(db?.output, 'DATABASE_URL', 'the variable the Postgres service provides');
     });
 
+    test('Auth0 tenant settings and the client secret are kept from the dashboard, never literals', () => {
+      for (const name of PRESERVED) assert.deepEqual(api.variables?.[name], { type: 'preserve' }, name);
+    });
+
     test('no other variables', () => {
       const names = Object.keys(api.variables ?? {}).sort();
-      assert.deepEqual(names, [...ROWS.map(([n]) => n), 'DATABASE_URL'].sort());
+      assert.deepEqual(names, [...ROWS.map(([n]) => n), 'DATABASE_URL', ...PRESERVED].sort());
     });
 
     test(expected.domain ? `custom domain ${expected.domain} on PORT` : 'no custom domain (Railway-provided domain)', () => {
@@ -208,7 +215,7 @@ for (const [environment, expected] of ENVIRONMENTS) {
       const problems = Object.entries(literals).flatMap(([name, value]) => secretProblems(name, value));
       assert.deepEqual(problems, []);
       for (const [name, value] of Object.entries(api.variables ?? {})) {
-        assert.ok(value.type === 'literal' || value.type === 'reference', `${name}: ${value.type}`);
+        assert.ok(value.type === 'literal' || value.type === 'reference' || PRESERVED.includes(name), `${name}: ${value.type}`);
       }
     });
 
