@@ -12,7 +12,7 @@ TSX := $(TOOLS)/node_modules/.bin/tsx
 # Every TypeScript test file, in tree order; container and browser suites join as they land.
 TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
 
-.PHONY: help install run serve test test-py test-ts lint image bench bench-image bench-pool lock
+.PHONY: help install run serve test test-py test-ts lint image bench bench-image bench-pool bench-auth lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ bench: install ## sidecar vs direct uvicorn, side by side (not part of make test
 
 bench-pool: install ## Caddy idle upstream pool 32 vs 512 (UPSTREAM_IDLE_CONNS), not part of make test
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/upstream-pool.ts
+
+bench-auth: install ## login and authenticated GET latency, sidecar vs direct (local Auth0 stand-in), not part of make test
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/auth.ts
 
 bench-image: $(TOOLS)/node_modules/.installed ## image build times, size, memory in the container (not in make test)
 	@$(TSX) $(TOOLS)/bench/image.ts

@@ -267,6 +267,7 @@ def test_tenant_failures_become_clear_api_errors(
         assert 1 <= int(response.headers["retry-after"]) <= 31
     if expected_error == "invalid_grant":
         assert "Invalid authorization code" in body["detail"]
+        assert response.headers["www-authenticate"].startswith("Bearer ")
 
 
 @pytest.mark.parametrize("endpoint", ["login", "refresh", "logout"])

@@ -40,7 +40,14 @@ const COLD_TAG = 'edge-sidecar:bench-cold';
 const CODE_TAG = 'edge-sidecar:bench-code';
 /** Idle means: healthy, then left alone this long (a measurement choice, not a readiness wait). */
 const IDLE_SETTLE_MS = 5_000;
-const TENANT = { 'X-Tenant-ID': 'bench' };
+/**
+ * The reference API needs Auth0 settings to start. A container cannot reach a stand-in on the host (the
+ * stand-in serves the host's loopback only, and AUTH0_ISSUER accepts loopback issuers only), so the issuer is
+ * a closed port inside the container and the load goes to GET /api/v1/items without a token: the API's 401
+ * path (routing, auth dependency, JSON error, Caddy's CORS), which touches neither the JWKS nor the database.
+ */
+const AUTH_ENV = { AUTH0_ISSUER: 'http://127.0.0.1:9/', AUTH0_AUDIENCE: 'https://api.zebra.associates' };
+const LOAD_PATH = '/api/v1/items';
 
 const rows: [string, string][] = [];
 const note = (what: string, value: string): void => {
@@ -109,7 +116,7 @@ async function load(url: string, total: number, concurrency: number): Promise<{ 
   let issued = 0;
   const one = (): Promise<void> =>
     new Promise((resolve) => {
-      const req = http.get(url, { agent, headers: TENANT, timeout: 10_000 }, (res) => {
+      const req = http.get(url, { agent, timeout: 10_000 }, (res) => {
         res.resume();
         res.on('end', () => {
           statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
@@ -152,15 +159,17 @@ interface ModeMemory {
 
 async function memory(mode: 'sidecar' | 'direct'): Promise<ModeMemory> {
   const port = 20_000 + Math.floor(Math.random() * 40_000);
-  console.log(`==> ${mode}: docker run -d -p 127.0.0.1::${port} -e PORT=${port}${mode === 'direct' ? ' -e PROXY_MODE=direct' : ''} ${IMAGE}`);
-  const c = await startContainer({ what: `bench-${mode}`, port, env: mode === 'direct' ? { PROXY_MODE: 'direct' } : {} });
+  const env: Record<string, string> = { ...AUTH_ENV, ...(mode === 'direct' ? { PROXY_MODE: 'direct' } : {}) };
+  const envArgs = Object.entries(env).map(([k, v]) => ` -e ${k}=${v}`).join('');
+  console.log(`==> ${mode}: docker run -d -p 127.0.0.1::${port} -e PORT=${port}${envArgs} ${IMAGE}`);
+  const c = await startContainer({ what: `bench-${mode}`, port, env });
   try {
     await waitHealthy(c);
     await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
     const idle = await mem(c);
     const cgroupIdle = await cgroupMb(c);
-    console.log(`==> ${mode}: ${REQUESTS} x GET /api/v1/items (X-Tenant-ID), ${CONCURRENCY} keep-alive connections`);
-    const r = await load(`${c.base}/api/v1/items`, REQUESTS, CONCURRENCY);
+    console.log(`==> ${mode}: ${REQUESTS} x GET ${LOAD_PATH} without a token (401), ${CONCURRENCY} keep-alive connections`);
+    const r = await load(`${c.base}${LOAD_PATH}`, REQUESTS, CONCURRENCY);
     const after = await mem(c);
     const cgroupAfter = await cgroupMb(c);
     note(`${mode}: ${REQUESTS} requests`, `${secs(r.ms)} (${Math.round((REQUESTS / r.ms) * 1000)} req/s), statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}`);

@@ -8,8 +8,8 @@ import { cellJob, findOnPath, LoadRunner, type Tool } from '../src/bench/load.ts
 import { formatPoolReport, formatPoolTable, newConnShare, summarizePools, type PoolRss, type PoolSample } from '../src/bench/pool.ts';
 import { steadyRequests } from '../src/bench/resources.ts';
 import {
-  awaitResponsive, commit, describe, drainStdout, ITEMS_PATH, loadavg, machineNote, parseOptions, RAMP_MS, seed,
-  SEED_ITEMS, TENANT, type Options,
+  awaitResponsive, commit, describe, drainStdout, ITEMS_PATH, loadavg, loginBench, machineNote, parseOptions, RAMP_MS, seed,
+  SEED_ITEMS, startBenchAuth, TENANT, withAuth, type AuthHeaders, type Options,
 } from '../src/bench/run.ts'; // prettier-ignore
 import { clockTicksPerSecond, rssKiB, UpstreamWatch } from '../src/bench/sampler.ts';
 import { isStalled, type Cell } from '../src/bench/table.ts';
@@ -24,7 +24,7 @@ const DEFAULTS = ['--rounds', '5', '--duration', '3', '--warmup', '1', '--max-mi
 
 const CELLS: readonly Cell[] = [
   { id: 'live-64', path: '/health/live', label: '/health/live', connections: CONNECTIONS, headers: {} },
-  { id: 'items-64', path: ITEMS_PATH, label: ITEMS_PATH, connections: CONNECTIONS, headers: { 'X-Tenant-ID': TENANT } },
+  { id: 'items-64', path: ITEMS_PATH, label: ITEMS_PATH, connections: CONNECTIONS, headers: {}, auth: true },
 ];
 
 const USAGE = `usage: ${SELF} [options]
@@ -58,7 +58,13 @@ async function main(argv: readonly string[]): Promise<number> {
       `${opts.durationSec} s at ${CONNECTIONS} connections (+ ${opts.warmupSec} s warm-up each)`,
   );
 
-  const { stacks, close } = stackGroup<number>('bench-pool', scratch);
+  const { stacks, close: closeStacks } = stackGroup<number>('bench-pool', scratch);
+  const standin = await startBenchAuth();
+  const close = async () => {
+    await closeStacks();
+    await standin.stop();
+  };
+  const auth = new Map<number, AuthHeaders>();
 
   const samples: PoolSample[] = [];
   const rss: PoolRss[] = [];
@@ -68,21 +74,23 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const size of POOL_SIZES) {
       // One SQLite file per stack in the scratch directory: the repo's data/ is never touched.
       const env = { DATABASE_URL: `sqlite:///${path.join(scratch, `pool-${size}.db`)}`, UPSTREAM_IDLE_CONNS: String(size) };
-      const stack = await startStack({ mode: 'sidecar', env, fakeApp: false });
+      const stack = await startStack({ mode: 'sidecar', env, fakeApp: false, auth: standin });
       stacks.set(size, stack);
       drainStdout(stack);
-      await seed(stack);
+      auth.set(size, await loginBench(stack));
+      await seed(stack, auth.get(size)!);
     }
     const stackOf = (size: number) => stacks.get(size)!;
+    const authOf = (size: number) => auth.get(size)!;
     const apiPid = new Map(POOL_SIZES.map((s) => [s, stackOf(s).apiPid()] as const));
     for (const size of POOL_SIZES) rss.push({ poolSize: size, beforeKiB: rssKiB(apiPid.get(size)!), afterKiB: Number.NaN });
 
-    const job = (cell: Cell, size: number, durationSec: number) => cellJob(stackOf(size).base, cell, durationSec);
+    const job = (cell: Cell, size: number, durationSec: number) => cellJob(stackOf(size).base, withAuth(cell, authOf(size)), durationSec);
     if (opts.warmupSec > 0) {
       for (const cell of CELLS) {
         for (const size of POOL_SIZES) {
           await runner.run(job(cell, size, opts.warmupSec));
-          const waited = await awaitResponsive(stackOf(size));
+          const waited = await awaitResponsive(stackOf(size), authOf(size));
           if (waited > 0) stallNotes.push(`${cell.label} pool ${size} warm-up (${waited.toFixed(0)} s)`);
         }
       }
@@ -102,7 +110,7 @@ async function main(argv: readonly string[]): Promise<number> {
           const watch = new UpstreamWatch(stack.apiPort, RAMP_MS, opts.durationSec * 1000);
           const { result } = await runner.run(job(cell, size, opts.durationSec), () => watch.markStart());
           const pool = watch.finish();
-          const waited = await awaitResponsive(stack);
+          const waited = await awaitResponsive(stack, authOf(size));
           const stalled = isStalled(result) || (waited > 0 && cell.path === ITEMS_PATH);
           if (stalled || waited > 0) stallNotes.push(`${cell.label} pool ${size} round ${round} (${waited.toFixed(0)} s)`);
           const steady = steadyRequests(result.requests, result.durationSec, RAMP_MS);
@@ -132,7 +140,8 @@ async function main(argv: readonly string[]): Promise<number> {
       : []),
     'Both stacks run the shipped Caddyfile and differ only in `UPSTREAM_IDLE_CONNS` (keepalive_idle_conns and ' +
       'keepalive_idle_conns_per_host); each has its own SQLite file in a temporary directory, seeded with ' +
-      `${SEED_ITEMS} items of tenant "${TENANT}".`,
+      `${SEED_ITEMS} items of tenant "${TENANT}"; ${ITEMS_PATH} requests carry a bearer token from one login ` +
+      'through each stack (local Auth0 stand-in), validated by the API on every request.',
     'Churn comes from the idle limit, not from the number of open connections: when more upstream connections ' +
       'than the limit are idle at the same moment (many short responses returning together), Caddy closes the ' +
       'extra ones and the next requests dial new ones. Slow responses keep most connections busy, so fewer are ' +

@@ -192,9 +192,12 @@ def idp_failure(error: IdPError) -> ApiError:
     if known is not None and error.status is not None and 400 <= error.status < 500:
         status, detail = known
         server_side = status >= 500
+        # Every 401 carries a challenge (RFC 9110 §15.5.2); the app reads it as "log in again".
+        challenge = {"WWW-Authenticate": 'Bearer realm="edge-sidecar"'} if status == 401 else {}
         return ApiError(
             status,
             "server_error" if server_side else error.error,
             detail if server_side or not error.description else f"{detail} ({error.description})",
+            challenge,
         )
     return ApiError(503, "temporarily_unavailable", "the identity provider is unavailable, try again shortly")

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startStandin, type Standin } from '../auth0-standin/standin.ts';
+import { loginThroughApi } from '../harness/auth.ts';
 import { request } from '../harness/http.ts';
 import { REPO, startStack, VENV_BIN, type Stack } from '../harness/stack.ts';
 import { cellJob, findOnPath, LoadRunner, toolVersion, type Tool } from './load.ts';
@@ -21,9 +23,27 @@ const DEFAULT_OUT = 'docs/bench/latest.md';
 export const CELLS: readonly Cell[] = [
   { id: 'live-1', path: '/health/live', label: '/health/live', connections: 1, headers: {} },
   { id: 'live-64', path: '/health/live', label: '/health/live', connections: 64, headers: {} },
-  { id: 'items-1', path: ITEMS_PATH, label: ITEMS_PATH, connections: 1, headers: { 'X-Tenant-ID': TENANT } },
-  { id: 'items-64', path: ITEMS_PATH, label: ITEMS_PATH, connections: 64, headers: { 'X-Tenant-ID': TENANT } },
+  { id: 'items-1', path: ITEMS_PATH, label: ITEMS_PATH, connections: 1, headers: {}, auth: true },
+  { id: 'items-64', path: ITEMS_PATH, label: ITEMS_PATH, connections: 64, headers: {}, auth: true },
 ];
+
+/** Bearer header of one stack's login, for the cells that need it. */
+export type AuthHeaders = Record<string, string>;
+
+/** One local Auth0 stand-in for all of a benchmark's stacks; its dev user's tenant is TENANT. */
+export function startBenchAuth(): Promise<Standin> {
+  return startStandin({ port: 0, devUser: { tenantId: TENANT } });
+}
+
+/** Logs in once through the stack's own auth routes (as the page would) and returns the bearer header. */
+export async function loginBench(stack: Stack): Promise<AuthHeaders> {
+  const origin = 'http://localhost:3001'; // in the default CORS policy; its /callback is the stand-in's default
+  const { accessToken } = await loginThroughApi(stack.base, { origin, redirectUri: `${origin}/callback` });
+  return { Authorization: `Bearer ${accessToken}` };
+}
+
+/** The cell with the stack's bearer header when it needs one. */
+export const withAuth = (cell: Cell, auth: AuthHeaders): Cell => (cell.auth ? { ...cell, headers: { ...cell.headers, ...auth } } : cell);
 
 export interface Options {
   rounds: number;
@@ -133,8 +153,8 @@ export function drainStdout(stack: Stack, keep = 32_768): () => string {
   return () => tail;
 }
 
-export async function seed(stack: Stack): Promise<void> {
-  const headers = { 'X-Tenant-ID': TENANT, 'Content-Type': 'application/json' };
+export async function seed(stack: Stack, auth: AuthHeaders): Promise<void> {
+  const headers = { ...auth, 'Content-Type': 'application/json' };
   for (let i = 1; i <= SEED_ITEMS; i++) {
     const res = await request(stack.base + ITEMS_PATH, {
       method: 'POST',
@@ -143,7 +163,7 @@ export async function seed(stack: Stack): Promise<void> {
     });
     if (res.status !== 201) throw new Error(`${stack.mode}: seeding ${ITEMS_PATH} answered ${res.status}: ${res.body}`);
   }
-  for (const cell of CELLS) {
+  for (const cell of CELLS.map((c) => withAuth(c, auth))) {
     const res = await request(stack.base + cell.path, { headers: cell.headers });
     if (res.status !== 200) throw new Error(`${stack.mode}: GET ${cell.path} answered ${res.status}: ${res.body}`);
     if (cell.path === ITEMS_PATH && (JSON.parse(res.body) as unknown[]).length !== SEED_ITEMS)
@@ -160,11 +180,11 @@ export const RAMP_MS = 500;
  * After each run: does the API still answer /api/v1/items promptly? If not (a stall outlasting the
  * run), wait until it does, so the stall does not spill into the next runs. Seconds waited, 0 if none.
  */
-export async function awaitResponsive(stack: Stack): Promise<number> {
+export async function awaitResponsive(stack: Stack, auth: AuthHeaders): Promise<number> {
   const t0 = Date.now();
   const probe = async () => {
     try {
-      return (await request(stack.base + ITEMS_PATH, { headers: { 'X-Tenant-ID': TENANT }, timeoutMs: 2000 })).status === 200;
+      return (await request(stack.base + ITEMS_PATH, { headers: auth, timeoutMs: 2000 })).status === 200;
     } catch {
       return false;
     }
@@ -210,7 +230,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       `(+ ${opts.warmupSec} s warm-up each); about ${Math.ceil(estimateSec(opts, tool) / 60)} min`,
   );
 
-  const { stacks, close } = stackGroup<Mode>('bench', scratch);
+  const { stacks, close: closeStacks } = stackGroup<Mode>('bench', scratch);
+  const standin = await startBenchAuth();
+  const close = async () => {
+    await closeStacks();
+    await standin.stop();
+  };
+  const auth = new Map<Mode, AuthHeaders>();
 
   const samples: Sample[] = [];
   const upstream: UpstreamSample[] = [];
@@ -223,24 +249,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const mode of MODES) {
       // One SQLite file per mode, in the scratch directory: the repo's data/ is never touched.
       const env = { DATABASE_URL: `sqlite:///${path.join(scratch, `${mode}.db`)}` };
-      const stack = await startStack({ mode, env, fakeApp: false });
+      const stack = await startStack({ mode, env, fakeApp: false, auth: standin });
       stacks.set(mode, stack);
       drainStdout(stack);
-      await seed(stack);
+      auth.set(mode, await loginBench(stack));
+      await seed(stack, auth.get(mode)!);
     }
     const stackOf = (mode: Mode) => stacks.get(mode)!;
+    const authOf = (mode: Mode) => auth.get(mode)!;
     const apiPids = new Map(MODES.map((m) => [m, stackOf(m).apiPid()] as const));
     const recordRss = (when: string) => {
       for (const m of MODES) rss.push({ mode: m, when, kib: rssKiB(apiPids.get(m)!) });
     };
     recordRss('ready');
 
-    const jobFor = (cell: Cell, mode: Mode, durationSec: number) => cellJob(stackOf(mode).base, cell, durationSec);
+    const jobFor = (cell: Cell, mode: Mode, durationSec: number) => cellJob(stackOf(mode).base, withAuth(cell, authOf(mode)), durationSec);
     if (opts.warmupSec > 0) {
       for (const cell of CELLS) {
         for (const mode of MODES) {
           await runner.run(jobFor(cell, mode, opts.warmupSec));
-          const recoverySec = await awaitResponsive(stackOf(mode));
+          const recoverySec = await awaitResponsive(stackOf(mode), authOf(mode));
           if (recoverySec > 0) stalls.push({ cellId: cell.id, mode, round: 0, recoverySec, stalled: false });
         }
       }
@@ -265,7 +293,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           // The ramp-up (wrk connecting all clients, Caddy refilling a pool the previous run's abrupt
           // end emptied) is over well within RAMP_MS; connections opened later are pool churn.
           const pool = watch?.finish();
-          const recoverySec = await awaitResponsive(stack);
+          const recoverySec = await awaitResponsive(stack, authOf(mode));
           const stalled = isStalled(result) || (recoverySec > 0 && cell.path === ITEMS_PATH);
           if (stalled || recoverySec > 0) stalls.push({ cellId: cell.id, mode, round, recoverySec, stalled });
           samples.push({ cellId: cell.id, mode, round, result, stalled });
@@ -329,7 +357,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       '(~0.7 KB) that supervisord relays to stdout; under this harness the entrypoint relays it once more, because ' +
       "Node's child stdio is a socket (see the CPU table: supervisord, entrypoint, harness).",
     `Each mode has its own SQLite file in a temporary directory, seeded with ${SEED_ITEMS} items of tenant "${TENANT}"; ` +
-      `${ITEMS_PATH} lists them (limit 50), /health/live touches no database.`,
+      `${ITEMS_PATH} lists them (limit 50), /health/live touches no database. ${ITEMS_PATH} requests carry a ` +
+      'bearer token from one login through the stack (local Auth0 stand-in): the API validates it (RS256, cached JWKS) on every request.',
   );
   const report = formatReport({
     generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),

@@ -12,8 +12,10 @@ export interface Cell {
   /** Short endpoint name for tables. */
   label: string;
   connections: number;
-  /** Extra request headers (the items list needs a tenant). */
+  /** Extra request headers. */
   headers: Record<string, string>;
+  /** Needs the stack's bearer token (added per stack at run time: see withAuth in run.ts). */
+  auth?: boolean;
 }
 
 export interface Sample {

@@ -13,7 +13,8 @@ export interface DemoServer {
 export async function startDemoPage(port: number, host = '127.0.0.1'): Promise<DemoServer> {
   const page = readFileSync(PAGE);
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || !['/', '/index.html'].includes((req.url ?? '/').split('?')[0]!)) {
+    // /callback is where the Auth0 (stand-in) login returns: the same page finishes the login there.
+    if (req.method !== 'GET' || !['/', '/index.html', '/callback'].includes((req.url ?? '/').split('?')[0]!)) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
       return;
     }

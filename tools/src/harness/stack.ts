@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Standin } from '../auth0-standin/standin.ts';
 import { request } from './http.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -77,6 +78,33 @@ export interface StackOptions {
   fakeApp?: boolean;
   readyPath?: string;
   readyTimeoutMs?: number;
+  /** Point the API's Auth0 settings (AUTH0_ISSUER, AUDIENCE, CLIENT_ID/SECRET, TENANT_CLAIM) at this stand-in. */
+  auth?: Standin;
+}
+
+/** The stand-in's default audience; the reference API needs one to start. */
+export const DEFAULT_AUDIENCE = 'https://api.zebra.associates';
+
+/** AUTH0_* for an API that trusts `standin` (what `make run` and the tests pass). */
+export function standinEnv(standin: Standin): Record<string, string> {
+  return {
+    AUTH0_ISSUER: standin.issuer,
+    AUTH0_AUDIENCE: standin.audience,
+    AUTH0_CLIENT_ID: standin.clientId,
+    AUTH0_CLIENT_SECRET: standin.clientSecret,
+    AUTH0_TENANT_CLAIM: standin.tenantClaim,
+  };
+}
+
+/**
+ * AUTH0_* the reference API needs to start, given the caller's options: the stand-in's when there is one;
+ * for the reference API without one, an issuer on a closed loopback port (no token can validate: the point
+ * of tests that only need the app up); nothing for the fake app.
+ */
+async function authEnv(opts: StackOptions): Promise<Record<string, string>> {
+  if (opts.auth) return standinEnv(opts.auth);
+  if (opts.fakeApp !== false) return {};
+  return { AUTH0_ISSUER: `http://127.0.0.1:${await freePort()}/`, AUTH0_AUDIENCE: DEFAULT_AUDIENCE };
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -87,6 +115,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     API_PORT: String(apiPort),
     PROXY_MODE: mode,
     ...(opts.fakeApp !== false ? { APP_MODULE: 'fake_app:app', PYTHONPATH: FIXTURES } : {}),
+    ...(await authEnv(opts)),
     ...opts.env,
   };
   const child = spawnEntrypoint(env);

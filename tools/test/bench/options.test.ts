@@ -1,7 +1,7 @@
 // Command-line options of `make bench` (pure parsing; nothing is started).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CELLS, parseOptions } from '../../src/bench/run.ts';
+import { CELLS, parseOptions, withAuth } from '../../src/bench/run.ts';
 
 describe('parseOptions', () => {
   test('defaults: 7 rounds of 3 s, 1 s warm-up, report in docs/bench/latest.md', () => {
@@ -34,10 +34,13 @@ describe('parseOptions', () => {
   for (const [argv, message] of BAD) test(argv.join(' '), () => assert.throws(() => parseOptions(argv), message));
 });
 
-test('the four cells: two endpoints at 1 and 64 connections; the items list carries a tenant', () => {
+test('the four cells: two endpoints at 1 and 64 connections; the items list needs the bearer token', () => {
   assert.deepEqual(
     CELLS.map((c) => `${c.path}@${c.connections}`),
     ['/health/live@1', '/health/live@64', '/api/v1/items@1', '/api/v1/items@64'],
   );
-  for (const c of CELLS.filter((c) => c.path === '/api/v1/items')) assert.ok(c.headers['X-Tenant-ID']);
+  for (const c of CELLS) assert.equal(c.auth === true, c.path === '/api/v1/items', c.id);
+  const auth = { Authorization: 'Bearer t' };
+  assert.deepEqual(withAuth(CELLS[2]!, auth).headers, auth);
+  assert.deepEqual(withAuth(CELLS[0]!, auth).headers, {}, '/health/live goes without');
 });

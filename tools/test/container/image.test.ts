@@ -26,6 +26,7 @@ import {
 import { request, values } from '../../src/harness/http.ts';
 import { FIXTURES, waitFor } from '../../src/harness/stack.ts';
 import { runProbe, type ProbeReport } from '../../src/probe/index.ts';
+import { judgeAllowedResponse } from '../../src/probe/judges.ts';
 import { ALLOWED, POLICY_ENV } from '../integration/policy.ts';
 
 const API_PORT = Number(imageDefault('API_PORT'));
@@ -37,6 +38,10 @@ const RAILWAY_ENV = {
   RAILWAY_ENVIRONMENT_NAME: 'production',
   RAILWAY_SERVICE_NAME: 'api',
   RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '30',
+  // The reference API needs Auth0 settings to start. A container cannot reach a stand-in on the host's
+  // loopback, so the issuer is a closed port inside it: tokens cannot validate, requests without one get 401.
+  AUTH0_ISSUER: 'http://127.0.0.1:9/',
+  AUTH0_AUDIENCE: 'https://api.zebra.associates',
 };
 
 const failures = (r: ProbeReport): string =>
@@ -44,7 +49,7 @@ const failures = (r: ProbeReport): string =>
 
 /** The cors-probe battery against the reference API through the published port. */
 const ERROR_PATHS = [
-  '/api/v1/items/999999', // 400 from the API: no X-Tenant-ID on the probe's GET
+  '/api/v1/items/999999', // 401 from the API: no bearer token on the probe's GET
   '/api/v1/no-such-route', // 404 from the API
 ];
 async function probeBattery(c: Container, errorPath: string): Promise<void> {
@@ -58,6 +63,15 @@ async function probeBattery(c: Container, errorPath: string): Promise<void> {
   });
   assert.ok(report.cases.length > 20, 'the battery ran');
   assert.ok(report.ok, `${failures(report)}\n${await c.logs()}`);
+}
+
+/** The API's own 401 (no bearer token) keeps the sidecar's (or the rollback's) CORS for an allowed origin. */
+async function items401(c: Container): Promise<void> {
+  const origin = ALLOWED[1]!;
+  const res = await request(`${c.base}/api/v1/items`, { headers: { Origin: origin } });
+  assert.equal(res.status, 401, res.body);
+  assert.equal((JSON.parse(res.body) as { error?: string }).error, 'invalid_token', res.body);
+  assert.deepEqual(judgeAllowedResponse(res, { origin, credentials: true }), [], 'CORS on the 401');
 }
 
 /** Connect and close: 'open', 'refused', or the error code. */
@@ -134,6 +148,10 @@ describe('sidecar mode, run as Railway runs it', { timeout: 120_000 }, () => {
     });
   }
 
+  test('/api/v1/items without a token: 401 JSON with CORS', async () => {
+    await items401(c);
+  });
+
   test('every process in the container runs as a non-root user', async () => {
     const top = await dockerTop(c); // the host's view
     assert.ok(top.length >= 4, `docker top: ${JSON.stringify(top)}`);
@@ -191,6 +209,10 @@ describe('PROXY_MODE=direct (the rollback), run as Railway runs it', { timeout: 
       await probeBattery(c, errorPath);
     });
   }
+
+  test('/api/v1/items without a token: 401 JSON with CORS', async () => {
+    await items401(c);
+  });
 });
 
 describe('a bad variable stops docker run with one clear line on stderr', { timeout: 120_000 }, () => {

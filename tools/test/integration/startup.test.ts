@@ -4,8 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { CookieJar } from '../../src/auth0-standin/client.ts';
+import { startStandin } from '../../src/auth0-standin/standin.ts';
+import { apiCall, loginThroughApi } from '../../src/harness/auth.ts';
 import { request, values } from '../../src/harness/http.ts';
-import { freePort, runEntrypoint, startStack } from '../../src/harness/stack.ts';
+import { DEFAULT_AUDIENCE, freePort, runEntrypoint, startStack } from '../../src/harness/stack.ts';
 
 const BAD: [string, Record<string, string>][] = [
   ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'https://app.zebra.associates/' }],
@@ -50,6 +53,32 @@ test('an app that cannot start (FATAL) stops the stack with exit code 1 and says
   assert.match(result.stderr, /"event": "fatal", "program": "api"/);
 });
 
+/** The reference API refuses to start without its Auth0 settings (one JSON line naming the variable, then FATAL). */
+const NO_AUTH: [variable: RegExp, env: Record<string, string>][] = [
+  [/AUTH0_AUDIENCE/, { AUTH0_ISSUER: 'http://127.0.0.1:9/' }],
+  [/AUTH0_DOMAIN .*AUTH0_ISSUER/, { AUTH0_AUDIENCE: DEFAULT_AUDIENCE }],
+];
+describe('the reference API without Auth0 settings stops the stack with exit code 1', { concurrency: true }, () => {
+  for (const [variable, env] of NO_AUTH) {
+    test(`missing ${variable.source}`, async () => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-sidecar-noauth-'));
+      try {
+        const ports = { PORT: String(await freePort()), API_PORT: String(await freePort()) };
+        const result = await runEntrypoint({ ...ports, DATABASE_URL: `sqlite:///${dataDir}/x.db`, ...env }, 60_000);
+        assert.equal(result.code, 1, result.stderr);
+        assert.match(result.stderr, /edge-sidecar: program 'api' could not start \(FATAL\); exiting 1/);
+        const refusals = result.stderr.split('\n').filter((l) => l.startsWith('{') && /invalid auth configuration/.test(l));
+        assert.ok(refusals.length >= 1, `a JSON line saying why:\n${result.stderr}`);
+        const line = JSON.parse(refusals[0]!) as { level?: string; msg?: string };
+        assert.equal(line.level, 'error');
+        assert.match(line.msg ?? '', variable);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
 describe('good variants', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-sidecar-test-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -71,13 +100,17 @@ describe('good variants', () => {
 
   test('two sidecar instances run side by side, each serving the reference API on its own ports', async () => {
     const env = (n: number) => ({ DATABASE_URL: `sqlite:///${dataDir}/side-${n}.db` });
-    const stacks = await Promise.all([1, 2].map((n) => startStack({ fakeApp: false, env: env(n), readyPath: '/health' })));
+    const standin = await startStandin({ port: 0 });
+    const stacks = await Promise.all([1, 2].map((n) => startStack({ fakeApp: false, auth: standin, env: env(n), readyPath: '/health' })));
     try {
       for (const [i, stack] of stacks.entries()) {
-        const created = await request(`${stack.base}/api/v1/items`, {
+        const origin = 'http://localhost:3001';
+        const { accessToken } = await loginThroughApi(stack.base, { origin, redirectUri: `${origin}/callback` });
+        const created = await apiCall(stack.base, '/api/v1/items', { origin, jar: new CookieJar() }, {
           method: 'POST',
-          headers: { Origin: 'http://localhost:3001', 'X-Tenant-ID': 'acme', 'Content-Type': 'application/json', 'X-Request-ID': `side-${i}` },
-          body: JSON.stringify({ name: `item ${i}` }),
+          token: accessToken,
+          headers: { 'X-Request-ID': `side-${i}` },
+          json: { name: `item ${i}` },
         });
         assert.equal(created.status, 201, created.body);
         assert.deepEqual(values(created, 'x-request-id'), [`side-${i}`], 'the request id comes back once');
@@ -88,6 +121,7 @@ describe('good variants', () => {
       }
     } finally {
       await Promise.all(stacks.map((s) => s.stop()));
+      await standin.stop();
     }
   });
 });
