@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -15,6 +16,9 @@ DEPLOY_DIR = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = DEPLOY_DIR / "cors.env"
 MODES = ("sidecar", "direct")
 _APP_MODULE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+# How long Caddy keeps retrying a request while the API restarts (its port refuses connections): a
+# uvicorn restart takes 1-2 s, so 10 s leaves room on a busy machine without hanging callers forever.
+RETRY_WINDOW_MAX = 10.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,24 @@ def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
     return RuntimeConfig(mode, port, api_port, app_module, timeout, int(idle_raw), parse_policy(env))
 
 
+def upstream_try_duration(upstream_timeout: float) -> float:
+    """Caddy's lb_try_duration: the retry window, never longer than the upstream timeout.
+
+    Caddy stops retrying once the time since the request arrived reaches lb_try_duration, and a
+    response-header timeout only fires after at least UPSTREAM_TIMEOUT has passed since then; so with
+    this bound a GET that timed out is answered with one 504, never sent to the API a second time.
+    """
+    return min(RETRY_WINDOW_MAX, upstream_timeout)
+
+
+def caddy_duration(seconds: float) -> str:
+    """A Caddy (Go) duration for a number of seconds, in plain decimals (`:g` gives 1e-05, unparsable)."""
+    text = format(Decimal(repr(seconds)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}s"
+
+
 def caddy_env(config: RuntimeConfig) -> dict[str, str]:
     """What deploy/Caddyfile reads through {$EDGE_*}: the policy precompiled for Caddy.
 
@@ -92,6 +114,7 @@ def caddy_env(config: RuntimeConfig) -> dict[str, str]:
         "EDGE_CORS_ALLOW_HEADERS": ", ".join(p.headers),
         "EDGE_CORS_EXPOSE_HEADERS": ", ".join(p.expose),
         "EDGE_CORS_MAX_AGE": str(p.max_age),
-        "EDGE_UPSTREAM_TIMEOUT": f"{config.upstream_timeout:g}s",
+        "EDGE_UPSTREAM_TIMEOUT": caddy_duration(config.upstream_timeout),
+        "EDGE_UPSTREAM_TRY_DURATION": caddy_duration(upstream_try_duration(config.upstream_timeout)),
         "EDGE_UPSTREAM_IDLE_CONNS": str(config.upstream_idle_conns),
     }

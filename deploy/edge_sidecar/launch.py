@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -15,10 +16,15 @@ from pathlib import Path
 
 from edge_sidecar.config import DEPLOY_DIR, RuntimeConfig, caddy_env
 from edge_sidecar.fatal_listener import MARKER
+from edge_sidecar.supervisor_log import LineSplitter, convert_chunk, convert_line, log_line
 
 REPO_DIR = DEPLOY_DIR.parent
 BACKEND_DIR = REPO_DIR / "backend"
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
+# How long to wait at exit for a relay to reach the end of its pipe. supervisord's children never
+# hold our pipes (they write into supervisord's own), so EOF comes as supervisord exits; the bound
+# only matters if whoever reads our stdout/stderr stops reading, which must not hang the exit.
+RELAY_DRAIN_SECONDS = 10.0
 
 
 def child_env(env: Mapping[str, str], config: RuntimeConfig, run_dir: Path | None) -> dict[str, str]:
@@ -86,6 +92,49 @@ def pipe_if_socket(fd: int) -> tuple[int, threading.Thread | None]:
     return write_end, thread
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is out: a pipe or socket may take only part of a large write."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def json_relay(fd: int) -> tuple[int, threading.Thread]:
+    """A pipe for supervisord's stderr whose lines reach `fd` as JSON objects (supervisor_log.py).
+
+    Each read's complete lines are written at once, so no line waits for the next one. If `fd`
+    stops accepting writes the relay keeps reading and drops the output: a relay that stopped
+    reading would fill the pipe and block supervisord and every program logging through it.
+    """
+    read_end, write_end = os.pipe()
+
+    def relay() -> None:
+        splitter = LineSplitter()
+        writable = True
+        while chunk := os.read(read_end, 65536):
+            out = convert_chunk(splitter, chunk)
+            if out and writable:
+                try:
+                    write_all(fd, out)
+                except OSError:
+                    writable = False
+        tail = b"".join(convert_line(line) for line in splitter.finish())
+        if tail and writable:
+            with contextlib.suppress(OSError):
+                write_all(fd, tail)
+        os.close(read_end)
+
+    thread = threading.Thread(target=relay, name=f"json-relay-fd{fd}", daemon=True)
+    thread.start()
+    return write_end, thread
+
+
+def say(level: str, msg: str, **fields: object) -> None:
+    """The wrapper's own messages: JSON lines on stderr like everything else of a running stack."""
+    with contextlib.suppress(OSError):  # no stderr to write to must not change the exit code
+        write_all(2, log_line(level, "edge-sidecar", msg, fields))
+
+
 def run(config: RuntimeConfig, env: Mapping[str, str]) -> int:
     """Run in the foreground until the stack stops; return its exit code."""
     if config.mode == "direct":
@@ -94,7 +143,9 @@ def run(config: RuntimeConfig, env: Mapping[str, str]) -> int:
     environ = child_env(env, config, run_dir)
     try:
         conf = str(DEPLOY_DIR / "supervisord.conf")
-        (out, out_relay), (err, err_relay) = pipe_if_socket(1), pipe_if_socket(2)
+        # stdout (Caddy's access log, the bulk of the output) stays a direct path; stderr, where
+        # supervisord writes its own text log, goes through the JSON converter.
+        (out, out_relay), (err, err_relay) = pipe_if_socket(1), json_relay(2)
         child = subprocess.Popen(  # noqa: S603
             ["supervisord", "-n", "-c", conf],  # noqa: S607 - found on PATH like every program here
             env=environ,
@@ -109,18 +160,21 @@ def run(config: RuntimeConfig, env: Mapping[str, str]) -> int:
         for sig in FORWARDED:
             signal.signal(sig, lambda signum, _frame: child.send_signal(signum))
         code = child.wait()
+        # Every line supervisord and its programs wrote reaches our stdout/stderr before we exit.
         for relay in relays:
-            relay.join(timeout=2)
+            relay.join(timeout=RELAY_DRAIN_SECONDS)
         fatal = run_dir / MARKER
         if fatal.exists():
             program = fatal.read_text()
-            print(
+            say(
+                "error",
                 f"edge-sidecar: program '{program}' could not start (FATAL); exiting 1",
-                file=sys.stderr,
-                flush=True,
+                event="exit",
+                program=program,
+                exit_code=1,
             )
             return 1
-        print(f"edge-sidecar: supervisord exited with {code}", file=sys.stderr, flush=True)
+        say("info", f"edge-sidecar: supervisord exited with {code}", event="exit", exit_code=code)
         return code
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

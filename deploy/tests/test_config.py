@@ -2,7 +2,7 @@
 
 import pytest
 
-from edge_sidecar.config import caddy_env, effective_env, load_defaults, parse_runtime
+from edge_sidecar.config import caddy_duration, caddy_env, effective_env, load_defaults, parse_runtime
 from edge_sidecar.policy import NEVER_RE, ConfigError
 
 DEFAULTS = load_defaults()
@@ -57,3 +57,30 @@ def test_credentials_off_sends_no_credentials_header() -> None:
     env = caddy_env(config)
     assert env["EDGE_CORS_CRED_ORIGIN_RE"] == NEVER_RE
     assert env["EDGE_CORS_ORIGIN_RE"] != NEVER_RE
+
+
+@pytest.mark.parametrize(
+    ("timeout", "try_duration", "upstream_timeout"),
+    [
+        ("30", "10s", "30s"),  # the default: the full 10 s window for a restarting API
+        ("3600", "10s", "3600s"),
+        ("10", "10s", "10s"),
+        ("9.75", "9.75s", "9.75s"),  # never longer than the timeout: a timed-out GET is not replayed
+        ("2", "2s", "2s"),
+        ("0.5", "0.5s", "0.5s"),
+        ("0.00001", "0.00001s", "0.00001s"),  # plain decimals: Go's durations do not read 1e-05
+    ],
+)
+def test_retry_window_never_outlasts_the_upstream_timeout(
+    timeout: str, try_duration: str, upstream_timeout: str
+) -> None:
+    env = caddy_env(parse_runtime({**DEFAULTS, "UPSTREAM_TIMEOUT": timeout}))
+    assert env["EDGE_UPSTREAM_TRY_DURATION"] == try_duration
+    assert env["EDGE_UPSTREAM_TIMEOUT"] == upstream_timeout
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(30.0, "30s"), (1.25, "1.25s"), (1e-7, "0.0000001s"), (100.0, "100s")]
+)
+def test_caddy_duration(seconds: float, text: str) -> None:
+    assert caddy_duration(seconds) == text

@@ -21,18 +21,26 @@ function caddyPid(stack: Stack): number {
   throw new Error(`no caddy for port ${stack.port}`);
 }
 
-/** Steady GETs from 4 workers while `act` runs; counts what succeeded and what failed. */
-async function underLoad(stack: Stack, act: () => Promise<void>): Promise<{ ok: number; failed: string[] }> {
+/**
+ * Steady GETs of `path` from 4 workers while `act` runs; counts what succeeded and what failed.
+ * GETs only: Caddy replays a GET whose upstream died mid-request, but never a POST (it may already
+ * have had its effect), so a POST in flight at a crash can still fail; that is by design.
+ */
+async function underLoad(
+  stack: Stack,
+  path: string,
+  act: () => Promise<void>,
+): Promise<{ ok: number; failed: string[] }> {
   let ok = 0;
   let stop = false;
   const failed: string[] = [];
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 45_000;
   const worker = async () => {
     for (let i = 0; i < 5_000 && !stop && Date.now() < deadline; i++) {
       try {
-        const res = await request(`${stack.base}/fake/ok`, { headers: { Origin: ORIGIN }, timeoutMs: 15_000 });
+        const res = await request(`${stack.base}${path}`, { headers: { Origin: ORIGIN }, timeoutMs: 15_000 });
         if (res.status === 200) ok++;
-        else failed.push(`${res.status}`);
+        else failed.push(`${res.status} ${res.body}`);
       } catch (err) {
         failed.push((err as Error).message);
         // A refused connection fails in microseconds: pace the retries so the count means something.
@@ -41,13 +49,29 @@ async function underLoad(stack: Stack, act: () => Promise<void>): Promise<{ ok: 
     }
   };
   const workers = Array.from({ length: 4 }, worker);
-  await waitFor(async () => ok >= 50, 10_000);
+  await waitFor(async () => ok >= 20, 10_000);
   await act();
   const okAfter = ok;
-  await waitFor(async () => ok >= okAfter + 200, 20_000);
+  await waitFor(async () => ok >= okAfter + 100, 20_000);
   stop = true;
   await Promise.all(workers);
   return { ok, failed };
+}
+
+/** How many times supervisord has logged the API entering RUNNING (its JSON `success` event). */
+function apiRunningCount(stack: Stack): number {
+  return stack
+    .logs()
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('"success"'))
+    .map((line) => JSON.parse(line) as { logger?: string; event?: string; program?: string })
+    .filter((e) => e.logger === 'supervisord' && e.event === 'success' && e.program === 'api').length;
+}
+
+/** How many /fake/slow requests the API is serving right now. */
+async function inFlight(stack: Stack): Promise<number> {
+  const res = await request(`${stack.base}/fake/in-flight`, { timeoutMs: 1_000 });
+  return (JSON.parse(res.body) as { in_flight: number }).in_flight;
 }
 
 describe('crashes under steady requests', () => {
@@ -59,31 +83,41 @@ describe('crashes under steady requests', () => {
     await stack?.stop();
   });
 
-  test('kill -9 of the API: back within 5 s; only requests in flight at that instant may fail', async (t) => {
-    const old = stack.apiPid();
-    let backMs = 0;
-    const { ok, failed } = await underLoad(stack, async () => {
-      const killed = Date.now();
-      process.kill(old, 'SIGKILL');
-      await waitFor(async () => {
-        try {
-          return stack.apiPid() !== old && (await request(`${stack.base}/health/live`)).status === 200;
-        } catch {
-          return false;
-        }
-      }, 5_000);
-      backMs = Date.now() - killed;
+  test('kill -9 of the API, 3 times: back within 5 s each time; no GET fails', async (t) => {
+    const rounds: string[] = [];
+    // Each request spends 100 ms inside the API, so a kill always lands on requests in flight; and the
+    // API closes every connection after answering, so each of those is on a fresh connection, which
+    // Go's transport never retries by itself (it does for reused ones): only Caddy's retry saves them.
+    const { ok, failed } = await underLoad(stack, '/fake/slow?seconds=0.1&close=1', async () => {
+      for (let round = 0; round < 3; round++) {
+        // Kill a RUNNING API each time: one killed within startsecs counts as a failed start and
+        // meets supervisord's backoff (and FATAL after startretries), a different scenario.
+        await waitFor(async () => apiRunningCount(stack) >= round + 1, 10_000);
+        let serving = 0;
+        await waitFor(async () => (serving = await inFlight(stack)) >= 2, 5_000);
+        const old = stack.apiPid();
+        const killed = Date.now();
+        process.kill(old, 'SIGKILL');
+        await waitFor(async () => {
+          try {
+            return stack.apiPid() !== old && (await request(`${stack.base}/health/live`)).status === 200;
+          } catch {
+            return false;
+          }
+        }, 5_000);
+        rounds.push(`${serving} in flight, back in ${Date.now() - killed} ms`);
+      }
     });
-    t.diagnostic(`API kill -9: back in ${backMs} ms; ${failed.length} of ${ok + failed.length} requests failed (${failed.join(', ')})`);
-    // Dial failures are retried for 10 s; a request already sent to the killed process is not
-    // (Caddy cannot know whether it had side effects), so at most the 4 in flight fail.
-    assert.ok(failed.length <= 4, failed.join('\n'));
+    t.diagnostic(`API kill -9 x3 (${rounds.join(', ')}); ${failed.length} of ${ok + failed.length} GETs failed (${failed.join(', ')})`);
+    // A GET sent to the killed process is replayed (Caddy's default lb_retry_match) once the new
+    // one accepts connections, within the retry window (10 s): none may fail.
+    assert.deepEqual(failed, [], `${failed.length} of ${ok + failed.length} GETs failed`);
   });
 
   test('kill -9 of Caddy: back within 5 s; requests in the gap fail (counted)', async (t) => {
     const old = caddyPid(stack);
     let backMs = 0;
-    const { ok, failed } = await underLoad(stack, async () => {
+    const { ok, failed } = await underLoad(stack, '/fake/ok', async () => {
       const killed = Date.now();
       process.kill(old, 'SIGKILL');
       await waitFor(async () => (await request(`${stack.base}/health/proxy`, { timeoutMs: 500 })).status === 200, 5_000);

@@ -1,11 +1,13 @@
 // Correlated logs: one request through Caddy yields a Caddy access line and an API line, both JSON,
-// sharing the X-Request-ID; uvicorn's own lines are JSON too.
+// sharing the X-Request-ID; uvicorn's own lines are JSON too; no token or cookie ever reaches a log.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { startStandin } from '../../src/auth0-standin/standin.ts';
+import { loginThroughApi } from '../../src/harness/auth.ts';
 import { request, values } from '../../src/harness/http.ts';
 import { startStack, type Stack } from '../../src/harness/stack.ts';
 
@@ -30,10 +32,12 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-logs-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('a request through Caddy: Caddy and API lines share its request id', async () => {
-  const stack = await startStack({ fakeApp: false, env: { DATABASE_URL: `sqlite:///${dataDir}/x.db` } });
+  const standin = await startStandin({ port: 0 });
+  const stack = await startStack({ fakeApp: false, auth: standin, env: { DATABASE_URL: `sqlite:///${dataDir}/x.db` } });
   try {
+    const login = await loginThroughApi(stack.base, { origin: 'http://localhost:3001', redirectUri: 'http://localhost:3001/callback' });
     const id = `corr-${randomBytes(6).toString('hex')}`;
-    const res = await request(`${stack.base}/api/v1/items`, { headers: { 'X-Request-ID': id, 'X-Tenant-ID': 't1' } });
+    const res = await request(`${stack.base}/api/v1/items`, { headers: { 'X-Request-ID': id, Authorization: `Bearer ${login.accessToken}` } });
     assert.equal(res.status, 200, res.body);
     assert.deepEqual(values(res, 'x-request-id'), [id]);
 
@@ -64,7 +68,13 @@ test('a request through Caddy: Caddy and API lines share its request id', async 
     assert.ok(started, `no JSON "Started server process" line:\n${stack.logs()}`);
     assert.equal(started.logger, 'uvicorn.error');
     assert.doesNotMatch(stack.logs(), /^INFO: {2,}Started server process/m);
+
+    // Secrets stay out of the logs: Caddy redacts Authorization and Cookie, the API logs neither.
+    for (const secret of [login.accessToken, login.refreshCookie, standin.clientSecret]) {
+      assert.ok(!stack.logs().includes(secret), 'a token, refresh cookie or client secret appears in the logs');
+    }
   } finally {
     await stack.stop();
+    await standin.stop();
   }
 });

@@ -1,0 +1,99 @@
+// Every line a running stack writes, on stdout and on stderr, is one JSON object: supervisord's own too.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { request } from '../../src/harness/http.ts';
+import { freePort, runEntrypoint, startStack, waitFor, type ExitResult } from '../../src/harness/stack.ts';
+
+type Entry = Record<string, unknown>;
+
+/** Each non-empty line of `text` parsed; fails naming the first line that is not a JSON object. */
+function objects(text: string, stream: string): Entry[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        assert.fail(`${stream} line is not JSON: ${line}`);
+      }
+      assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), `${stream} line is not an object: ${line}`);
+      return parsed as Entry;
+    });
+}
+
+function supervisord(entries: Entry[], event: string): Entry[] {
+  return entries.filter((e) => e.logger === 'supervisord' && e.event === event);
+}
+
+test('sidecar: a run with a crash and a stop writes only JSON objects; supervisord events carry programs', async () => {
+  const stack = await startStack();
+  let result: ExitResult | undefined;
+  try {
+    assert.equal((await request(`${stack.base}/fake/ok`)).status, 200);
+    assert.equal((await request(`${stack.base}/fake/crash`)).status, 500); // a traceback, logged by uvicorn
+    assert.equal((await request(`${stack.base}/fake/print`)).status, 200); // the app prints plain text
+    const old = stack.apiPid();
+    process.kill(old, 'SIGKILL');
+    await waitFor(async () => {
+      try {
+        return stack.apiPid() !== old && (await request(`${stack.base}/health/live`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 10_000);
+    result = await stack.stop();
+  } finally {
+    await stack.stop();
+  }
+  assert.equal(result.code, 0, stack.logs());
+  const out = objects(result.stdout, 'stdout');
+  const err = objects(result.stderr, 'stderr');
+  assert.ok(out.some((e) => e.logger === 'http.log.access.log0'), 'Caddy access lines on stdout');
+  assert.deepEqual(out.filter((e) => e.logger === 'supervisord'), [], 'supervisord logs to stderr only');
+  // Nothing is lost: the app's plain print() arrives wrapped, whole.
+  assert.ok(err.some((e) => e.logger === 'stderr' && e.msg === 'plain text from the app'), stack.logs());
+
+  // Each program spawned once at start, the API once more after the kill: no line duplicated.
+  const spawned = supervisord(err, 'spawned').map((e) => e.program).sort();
+  assert.deepEqual(spawned, ['api', 'api', 'fatal', 'proxy', 'watchdog'], stack.logs());
+  for (const e of supervisord(err, 'spawned')) assert.equal(typeof e.pid, 'number');
+  const exited = supervisord(err, 'exited');
+  assert.deepEqual(
+    exited.map((e) => ({ program: e.program, signal: e.signal, expected: e.expected, level: e.level })),
+    [{ program: 'api', signal: 'SIGKILL', expected: false, level: 'warn' }],
+  );
+  assert.deepEqual(supervisord(err, 'stopped').map((e) => e.program).sort(), ['api', 'fatal', 'proxy', 'watchdog']);
+  for (const e of supervisord(err, 'spawned')) assert.match(String(e.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+  // The wrapper's own lines open and close the run (nothing relayed after its last line).
+  assert.equal(err[0]?.event, 'start');
+  assert.deepEqual({ event: err.at(-1)?.event, exit_code: err.at(-1)?.exit_code }, { event: 'exit', exit_code: 0 });
+});
+
+test('sidecar: a program that goes FATAL: only JSON objects, gave-up before the final exit line', async () => {
+  const ports = { PORT: String(await freePort()), API_PORT: String(await freePort()) };
+  const result = await runEntrypoint({ ...ports, APP_MODULE: 'nonexistent:app' }, 60_000);
+  assert.equal(result.code, 1, result.stderr);
+  objects(result.stdout, 'stdout');
+  const err = objects(result.stderr, 'stderr');
+  assert.deepEqual(supervisord(err, 'gave-up').map((e) => e.program), ['api'], result.stderr);
+  const last = err.at(-1);
+  assert.deepEqual({ event: last?.event, exit_code: last?.exit_code, program: last?.program }, { event: 'exit', exit_code: 1, program: 'api' });
+});
+
+test('direct: uvicorn alone writes only JSON objects too', async () => {
+  const stack = await startStack({ mode: 'direct' });
+  let result: ExitResult | undefined;
+  try {
+    assert.equal((await request(`${stack.base}/fake/ok`)).status, 200);
+    result = await stack.stop();
+  } finally {
+    await stack.stop();
+  }
+  objects(result.stdout, 'stdout');
+  const err = objects(result.stderr, 'stderr');
+  assert.equal(err[0]?.event, 'start');
+  assert.ok(err.some((e) => String(e.message ?? '').startsWith('Started server process')), stack.logs());
+});
