@@ -143,6 +143,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/** Wait until a uvicorn other than `oldPid` serves the stack and /health/live answers 200 through it. */
+export async function waitForNewApi(stack: Stack, oldPid: number, timeoutMs: number): Promise<void> {
+  await waitFor(async () => {
+    try {
+      return stack.apiPid() !== oldPid && (await request(`${stack.base}/health/live`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, timeoutMs);
+}
+
 /** Poll `check` until it is true; fail after timeoutMs or as soon as `gone` says the process died. */
 export async function waitFor(
   check: () => Promise<boolean>,

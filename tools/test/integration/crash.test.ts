@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { request, values } from '../../src/harness/http.ts';
-import { freePort, startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
+import { freePort, startStack, waitFor, waitForNewApi, type Stack } from '../../src/harness/stack.ts';
 
 const ORIGIN = 'http://localhost:3001';
 
@@ -98,13 +98,7 @@ describe('crashes under steady requests', () => {
         const old = stack.apiPid();
         const killed = Date.now();
         process.kill(old, 'SIGKILL');
-        await waitFor(async () => {
-          try {
-            return stack.apiPid() !== old && (await request(`${stack.base}/health/live`)).status === 200;
-          } catch {
-            return false;
-          }
-        }, 5_000);
+        await waitForNewApi(stack, old, 5_000);
         rounds.push(`${serving} in flight, back in ${Date.now() - killed} ms`);
       }
     });

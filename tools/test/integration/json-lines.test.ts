@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from '../../src/harness/http.ts';
-import { freePort, runEntrypoint, startStack, waitFor, type ExitResult } from '../../src/harness/stack.ts';
+import { freePort, runEntrypoint, startStack, waitFor, waitForNewApi, type ExitResult } from '../../src/harness/stack.ts';
 
 type Entry = Record<string, unknown>;
 
@@ -36,13 +36,7 @@ test('sidecar: a run with a crash and a stop writes only JSON objects; superviso
     assert.equal((await request(`${stack.base}/fake/print`)).status, 200); // the app prints plain text
     const old = stack.apiPid();
     process.kill(old, 'SIGKILL');
-    await waitFor(async () => {
-      try {
-        return stack.apiPid() !== old && (await request(`${stack.base}/health/live`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 10_000);
+    await waitForNewApi(stack, old, 10_000);
     result = await stack.stop();
   } finally {
     await stack.stop();
