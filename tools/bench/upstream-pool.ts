@@ -8,12 +8,11 @@ import { cellJob, findOnPath, LoadRunner, type Tool } from '../src/bench/load.ts
 import { formatPoolReport, formatPoolTable, newConnShare, summarizePools, type PoolRss, type PoolSample } from '../src/bench/pool.ts';
 import { steadyRequests } from '../src/bench/resources.ts';
 import {
-  awaitResponsive, commit, describe, drainStdout, ITEMS_PATH, loadavg, loginBench, machineNote, parseOptions, RAMP_MS, seed,
-  SEED_ITEMS, startBenchAuth, TENANT, withAuth, type AuthHeaders, type Options,
+  authedStackGroup, awaitResponsive, commit, describe, drainStdout, ITEMS_PATH, loadavg, loginBench, machineNote, parseOptions, RAMP_MS, seed,
+  SEED_ITEMS, TENANT, withAuth, type Options,
 } from '../src/bench/run.ts'; // prettier-ignore
 import { clockTicksPerSecond, rssKiB, UpstreamWatch } from '../src/bench/sampler.ts';
 import { isStalled, type Cell } from '../src/bench/table.ts';
-import { stackGroup } from '../src/bench/stack-group.ts';
 
 const POOL_SIZES: readonly number[] = [32, 512];
 const CONNECTIONS = 64;
@@ -58,13 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `${opts.durationSec} s at ${CONNECTIONS} connections (+ ${opts.warmupSec} s warm-up each)`,
   );
 
-  const { stacks, close: closeStacks } = stackGroup<number>('bench-pool', scratch);
-  const standin = await startBenchAuth();
-  const close = async () => {
-    await closeStacks();
-    await standin.stop();
-  };
-  const auth = new Map<number, AuthHeaders>();
+  const { stacks, standin, auth, close } = await authedStackGroup<number>('bench-pool', scratch);
 
   const samples: PoolSample[] = [];
   const rss: PoolRss[] = [];

@@ -13,7 +13,7 @@ import { formatReport, fmtMs, fmtRps, type MachineNote } from './report.ts';
 import { steadyRequests, summarizeCpu, summarizeUpstream, type CpuSample, type RssPoint, type UpstreamSample } from './resources.ts';
 import { clockTicksPerSecond, cpuDeltaMs, cpuSnapshot, rssKiB, UpstreamWatch } from './sampler.ts';
 import { checkTargets, isStalled, MODES, summarize, type Cell, type Mode, type Sample } from './table.ts';
-import { stackGroup } from './stack-group.ts';
+import { stackGroup, type StackGroup } from './stack-group.ts';
 
 export const TENANT = 'bench';
 export const ITEMS_PATH = '/api/v1/items';
@@ -33,6 +33,22 @@ export type AuthHeaders = Record<string, string>;
 /** One local Auth0 stand-in for all of a benchmark's stacks; its dev user's tenant is TENANT. */
 export function startBenchAuth(): Promise<Standin> {
   return startStandin({ port: 0, devUser: { tenantId: TENANT } });
+}
+
+/** A benchmark's stacks plus the stand-in they trust and each stack's bearer header; `close` stops them all. */
+export interface AuthedStackGroup<K> extends StackGroup<K> {
+  standin: Standin;
+  auth: Map<K, AuthHeaders>;
+}
+
+export async function authedStackGroup<K>(name: string, scratch: string): Promise<AuthedStackGroup<K>> {
+  const group = stackGroup<K>(name, scratch);
+  const standin = await startBenchAuth();
+  const close = async () => {
+    await group.close();
+    await standin.stop();
+  };
+  return { stacks: group.stacks, standin, auth: new Map<K, AuthHeaders>(), close };
 }
 
 /** Logs in once through the stack's own auth routes (as the page would) and returns the bearer header. */
@@ -230,13 +246,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `(+ ${opts.warmupSec} s warm-up each); about ${Math.ceil(estimateSec(opts, tool) / 60)} min`,
   );
 
-  const { stacks, close: closeStacks } = stackGroup<Mode>('bench', scratch);
-  const standin = await startBenchAuth();
-  const close = async () => {
-    await closeStacks();
-    await standin.stop();
-  };
-  const auth = new Map<Mode, AuthHeaders>();
+  const { stacks, standin, auth, close } = await authedStackGroup<Mode>('bench', scratch);
 
   const samples: Sample[] = [];
   const upstream: UpstreamSample[] = [];
