@@ -3,12 +3,12 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO, startStack } from '../src/harness/stack.ts';
+import { REPO } from '../src/harness/stack.ts';
 import { cellJob, findOnPath, LoadRunner, type Tool } from '../src/bench/load.ts';
 import { formatPoolReport, formatPoolTable, newConnShare, summarizePools, type PoolRss, type PoolSample } from '../src/bench/pool.ts';
 import { steadyRequests } from '../src/bench/resources.ts';
 import {
-  authedStackGroup, awaitResponsive, commit, describe, drainStdout, ITEMS_PATH, loadavg, loginBench, machineNote, parseOptions, RAMP_MS, seed,
+  authedStackGroup, awaitResponsive, commit, describe, ITEMS_PATH, loadavg, machineNote, parseOptions, RAMP_MS,
   SEED_ITEMS, TENANT, withAuth, type Options,
 } from '../src/bench/run.ts'; // prettier-ignore
 import { clockTicksPerSecond, rssKiB, UpstreamWatch } from '../src/bench/sampler.ts';
@@ -57,7 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `${opts.durationSec} s at ${CONNECTIONS} connections (+ ${opts.warmupSec} s warm-up each)`,
   );
 
-  const { stacks, standin, auth, close } = await authedStackGroup<number>('bench-pool', scratch);
+  const { stacks, auth, start, close } = await authedStackGroup<number>('bench-pool', scratch);
 
   const samples: PoolSample[] = [];
   const rss: PoolRss[] = [];
@@ -67,11 +67,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const size of POOL_SIZES) {
       // One SQLite file per stack in the scratch directory: the repo's data/ is never touched.
       const env = { DATABASE_URL: `sqlite:///${path.join(scratch, `pool-${size}.db`)}`, UPSTREAM_IDLE_CONNS: String(size) };
-      const stack = await startStack({ mode: 'sidecar', env, fakeApp: false, auth: standin });
-      stacks.set(size, stack);
-      drainStdout(stack);
-      auth.set(size, await loginBench(stack));
-      await seed(stack, auth.get(size)!);
+      await start(size, 'sidecar', env);
     }
     const stackOf = (size: number) => stacks.get(size)!;
     const authOf = (size: number) => auth.get(size)!;

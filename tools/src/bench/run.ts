@@ -39,16 +39,27 @@ export function startBenchAuth(): Promise<Standin> {
 export interface AuthedStackGroup<K> extends StackGroup<K> {
   standin: Standin;
   auth: Map<K, AuthHeaders>;
+  /** Start the reference API as stack `key` (stdout drained), log in once through it and seed its items. */
+  start: (key: K, mode: Mode, env: Record<string, string>) => Promise<Stack>;
 }
 
 export async function authedStackGroup<K>(name: string, scratch: string): Promise<AuthedStackGroup<K>> {
   const group = stackGroup<K>(name, scratch);
   const standin = await startBenchAuth();
+  const auth = new Map<K, AuthHeaders>();
+  const start = async (key: K, mode: Mode, env: Record<string, string>): Promise<Stack> => {
+    const stack = await startStack({ mode, env, fakeApp: false, auth: standin });
+    group.stacks.set(key, stack);
+    drainStdout(stack);
+    auth.set(key, await loginBench(stack));
+    await seed(stack, auth.get(key)!);
+    return stack;
+  };
   const close = async () => {
     await group.close();
     await standin.stop();
   };
-  return { stacks: group.stacks, standin, auth: new Map<K, AuthHeaders>(), close };
+  return { stacks: group.stacks, standin, auth, start, close };
 }
 
 /** Logs in once through the stack's own auth routes (as the page would) and returns the bearer header. */
@@ -246,7 +257,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `(+ ${opts.warmupSec} s warm-up each); about ${Math.ceil(estimateSec(opts, tool) / 60)} min`,
   );
 
-  const { stacks, standin, auth, close } = await authedStackGroup<Mode>('bench', scratch);
+  const { stacks, auth, start, close } = await authedStackGroup<Mode>('bench', scratch);
 
   const samples: Sample[] = [];
   const upstream: UpstreamSample[] = [];
@@ -259,11 +270,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const mode of MODES) {
       // One SQLite file per mode, in the scratch directory: the repo's data/ is never touched.
       const env = { DATABASE_URL: `sqlite:///${path.join(scratch, `${mode}.db`)}` };
-      const stack = await startStack({ mode, env, fakeApp: false, auth: standin });
-      stacks.set(mode, stack);
-      drainStdout(stack);
-      auth.set(mode, await loginBench(stack));
-      await seed(stack, auth.get(mode)!);
+      await start(mode, mode, env);
     }
     const stackOf = (mode: Mode) => stacks.get(mode)!;
     const authOf = (mode: Mode) => auth.get(mode)!;
