@@ -11,6 +11,9 @@ TOOLS := tools
 TSX := $(TOOLS)/node_modules/.bin/tsx
 # Every TypeScript test file, in tree order; container and browser suites join as they land.
 TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
+# A test file's process ends once its tests are done or timed out, even if a hung test left handles
+# open (the stacks it started then stop: tools/src/harness/stack.ts); no test may run past 15 min.
+NODE_TEST_FLAGS := --test-force-exit --test-timeout=900000
 
 .PHONY: help install run serve test test-py test-ts lint image bench bench-image bench-pool bench-auth lock
 
@@ -53,7 +56,7 @@ test-py: $(VENV)/.dev
 
 test-ts: $(TOOLS)/node_modules/.installed $(VENV)/.runtime
 	@echo "==> TypeScript tests (unit, probe, integration against real Caddy/supervisord/uvicorn, container image under Docker)"
-	@PATH="$(BIN):$$PATH" $(TSX) --test $(TS_TESTS)
+	@PATH="$(BIN):$$PATH" $(TSX) --test $(NODE_TEST_FLAGS) $(TS_TESTS)
 
 lint: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## ruff, mypy, tsc
 	@echo "==> lint: ruff, mypy, tsc"

@@ -55,8 +55,8 @@ export default defineRailway((ctx) => {
     healthcheckTimeout: 120,
     replicas: settings.replicas,
     deploy: {
-      // ON_FAILURE restarts only on a non-zero exit, which is why the container must end non-zero
-      // when supervisord gives up on a program (FATAL). 10 is Railway's default and the cap on the
+      // ON_FAILURE restarts only on a non-zero exit, which is why the container ends non-zero when a
+      // program crash-loops or refuses its configuration (deploy/edge_sidecar/supervision.py). 10 is Railway's default and the cap on the
       // free/trial plans; past it the deployment stays Crashed and Railway notifies the project.
       restartPolicyType: "ON_FAILURE",
       restartPolicyMaxRetries: 10,
@@ -65,6 +65,9 @@ export default defineRailway((ctx) => {
     env: {
       PORT: String(PORT),
       PROXY_MODE: "sidecar",
+      // A Caddy that crash-loops after it served is replaced in the container by direct mode (same
+      // policy, app-side): the fastest rollback, no redeploy; /health then answers 503 "degraded".
+      PROXY_FALLBACK: "direct",
       // The CORS policy, spelled out so the dashboard shows all of it and a change to the image's
       // defaults (deploy/cors.env, tuned for local work) never changes production by accident.
       CORS_ALLOW_ORIGINS: settings.origins,

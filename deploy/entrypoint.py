@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The one way the stack starts, in the image and under `make serve`: validate, then launch.
 
-Bad configuration stops the start here with one line on stderr naming the variable, exit code 2:
-plain text, as the contract asks, since nothing runs yet. Once the stack starts, every line on
-stdout and stderr is a JSON object (launch.py).
+Bad configuration, or a port another process already listens on, stops the start here with one
+line on stderr naming the variable, exit code 2: plain text, as the contract asks, since nothing
+runs yet. Once the stack starts, every line on stdout and stderr is a JSON object (launch.py).
 """
 
 import os
@@ -12,6 +12,7 @@ import sys
 from edge_sidecar.config import effective_env, load_defaults, parse_runtime
 from edge_sidecar.launch import missing_programs, run, say
 from edge_sidecar.policy import ConfigError
+from edge_sidecar.ports import busy_port
 
 
 def main() -> int:
@@ -24,6 +25,15 @@ def main() -> int:
     missing = missing_programs(config)
     if missing:
         print(f"edge-sidecar: not installed: {', '.join(missing)} (run `make install`)", file=sys.stderr)
+        return 2
+    busy = busy_port(config)
+    if busy:
+        variable, port = busy
+        print(
+            f"edge-sidecar: cannot start: {variable} {port} is already in use on this machine "
+            f"(another stack or program listens there); stop it or set another {variable}",
+            file=sys.stderr,
+        )
         return 2
     say(
         "info",

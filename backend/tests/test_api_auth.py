@@ -347,16 +347,25 @@ def test_without_client_credentials_login_is_503_but_tokens_still_validate(
 
 
 @pytest.mark.parametrize(
-    ("unset", "message"),
-    [("AUTH0_AUDIENCE", "AUTH0_AUDIENCE is required"), ("AUTH0_ISSUER", "AUTH0_DOMAIN is required")],
+    ("unset", "changed", "message"),
+    [
+        ("AUTH0_AUDIENCE", {}, "AUTH0_AUDIENCE is required"),
+        ("AUTH0_ISSUER", {}, "AUTH0_DOMAIN is required"),
+        ("", {"AUTH0_LEEWAY": "-5"}, "AUTH0_LEEWAY"),
+        ("", {"DATABASE_URL": "mysql://db/app"}, "DATABASE_URL uses unsupported driver 'mysql'"),
+        ("", {"DB_HEALTH_TIMEOUT": "0"}, "DB_HEALTH_TIMEOUT"),
+    ],
 )
-def test_the_service_refuses_to_start_without_auth_configuration(unset: str, message: str) -> None:
+def test_the_service_refuses_bad_configuration_with_the_config_exit_status(
+    unset: str, changed: dict[str, str], message: str
+) -> None:
+    """One JSON line naming the variable and exit status 78 (EX_CONFIG), which stops the stack at once."""
     backend = Path(__file__).resolve().parents[1]
-    env = {k: v for k, v in os.environ.items() if k != unset}
+    env = {k: v for k, v in os.environ.items() if k != unset} | changed
     env["PYTHONPATH"] = os.pathsep.join([str(backend), str(backend.parent / "deploy")])
     result = subprocess.run(
         [sys.executable, "-c", "import edge_api.main"], env=env, capture_output=True, text=True, timeout=30
     )
-    assert result.returncode == 3
+    assert result.returncode == 78, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert message in json.loads(line)["msg"]

@@ -15,6 +15,8 @@ from edge_sidecar.policy import NEVER_RE, ConfigError, CorsPolicy, parse_policy
 DEPLOY_DIR = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = DEPLOY_DIR / "cors.env"
 MODES = ("sidecar", "direct")
+# What the stack does when the proxy cannot be kept running after it served (see supervision.py).
+FALLBACKS = ("direct", "exit")
 _APP_MODULE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 # How long Caddy keeps retrying a request while the API restarts (its port refuses connections): a
 # uvicorn restart takes 1-2 s, so 10 s leaves room on a busy machine without hanging callers forever.
@@ -30,6 +32,7 @@ class RuntimeConfig:
     upstream_timeout: float
     upstream_idle_conns: int
     policy: CorsPolicy
+    fallback: str = "direct"
 
 
 def load_defaults(path: Path = DEFAULTS_FILE) -> dict[str, str]:
@@ -74,7 +77,11 @@ def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
         raise ConfigError(
             "UPSTREAM_IDLE_CONNS", f"{idle_raw!r} is not a number of connections from 1 to 65536"
         )
-    return RuntimeConfig(mode, port, api_port, app_module, timeout, int(idle_raw), parse_policy(env))
+    fallback = env.get("PROXY_FALLBACK", "").strip()
+    if fallback not in FALLBACKS:
+        raise ConfigError("PROXY_FALLBACK", f"{fallback!r} is not one of {', '.join(FALLBACKS)}")
+    policy = parse_policy(env)
+    return RuntimeConfig(mode, port, api_port, app_module, timeout, int(idle_raw), policy, fallback)
 
 
 def upstream_try_duration(upstream_timeout: float) -> float:

@@ -1,22 +1,36 @@
-"""Start the stack the configuration asks for: supervisord (sidecar) or uvicorn alone (direct)."""
+"""Start the stack the configuration asks for: supervisord (sidecar) or uvicorn alone (direct), and run it.
+
+In sidecar mode this wrapper stays the parent of supervisord for the stack's whole life: it relays
+every line as JSON (relays.py), judges every program exit (supervision.py), carries out the verdicts
+(stop with an exit code, or the fallback to direct mode) and says why in the last line it writes.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import queue
+import shlex
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
-import threading
+import time
+import urllib.request
+import xmlrpc.client
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from supervisor.xmlrpc import SupervisorTransport  # type: ignore[import-untyped]
+
+from edge_sidecar.alerts import alert
 from edge_sidecar.config import DEPLOY_DIR, RuntimeConfig, caddy_env
-from edge_sidecar.fatal_listener import MARKER
-from edge_sidecar.supervisor_log import LineSplitter, convert_chunk, convert_line, log_line
+from edge_sidecar.relays import Relays, write_all
+from edge_sidecar.supervision import WATCHED, Supervision, Verdict
+from edge_sidecar.supervisor_log import log_line
 
 REPO_DIR = DEPLOY_DIR.parent
 BACKEND_DIR = REPO_DIR / "backend"
@@ -25,6 +39,15 @@ FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 # hold our pipes (they write into supervisord's own), so EOF comes as supervisord exits; the bound
 # only matters if whoever reads our stdout/stderr stops reading, which must not hang the exit.
 RELAY_DRAIN_SECONDS = 10.0
+PROGRAMS = WATCHED  # each gets its own log FIFO, so its error lines are known by name
+POLL_SECONDS = 0.25
+PROBE_TIMEOUT = 1.0
+SETTLE_SECONDS = 5.0  # a bound only: a respawn takes one supervisord tick (1 s), an exec milliseconds
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+try:
+    _LIBC: Any = ctypes.CDLL(None, use_errno=True)
+except OSError:  # not Linux's libc: the stack works, it just does not die with its wrapper
+    _LIBC = None
 
 
 def child_env(env: Mapping[str, str], config: RuntimeConfig, run_dir: Path | None) -> dict[str, str]:
@@ -51,6 +74,8 @@ def child_env(env: Mapping[str, str], config: RuntimeConfig, run_dir: Path | Non
         "PYTHONPATH": os.pathsep.join(python_path),
         "EDGE_DEPLOY_DIR": str(DEPLOY_DIR),
         "EDGE_PYTHON": sys.executable,
+        # The fallback program (supervisord.conf [program:direct]) runs exactly direct mode's command.
+        "EDGE_DIRECT_COMMAND": shlex.join(direct_argv(config)),
         **private,
     }
 
@@ -73,66 +98,183 @@ def missing_programs(config: RuntimeConfig) -> list[str]:
     return [name for name in needed if shutil.which(name) is None]
 
 
-def pipe_if_socket(fd: int) -> tuple[int, threading.Thread | None]:
-    """A descriptor supervisord can open as /dev/stdout: `fd` itself, or a pipe relayed into it.
-
-    supervisord reopens /dev/stdout per program, which fails with ENXIO when our stdout is a socket
-    (Node's child_process, systemd's journal): then relay through a pipe, byte for byte.
-    """
-    if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-        return fd, None
-    read_end, write_end = os.pipe()
-
-    def relay() -> None:
-        while chunk := os.read(read_end, 65536):
-            os.write(fd, chunk)
-
-    thread = threading.Thread(target=relay, name=f"relay-fd{fd}", daemon=True)
-    thread.start()
-    return write_end, thread
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """os.write until every byte is out: a pipe or socket may take only part of a large write."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def json_relay(fd: int) -> tuple[int, threading.Thread]:
-    """A pipe for supervisord's stderr whose lines reach `fd` as JSON objects (supervisor_log.py).
-
-    Each read's complete lines are written at once, so no line waits for the next one. If `fd`
-    stops accepting writes the relay keeps reading and drops the output: a relay that stopped
-    reading would fill the pipe and block supervisord and every program logging through it.
-    """
-    read_end, write_end = os.pipe()
-
-    def relay() -> None:
-        splitter = LineSplitter()
-        writable = True
-        while chunk := os.read(read_end, 65536):
-            out = convert_chunk(splitter, chunk)
-            if out and writable:
-                try:
-                    write_all(fd, out)
-                except OSError:
-                    writable = False
-        tail = b"".join(convert_line(line) for line in splitter.finish())
-        if tail and writable:
-            with contextlib.suppress(OSError):
-                write_all(fd, tail)
-        os.close(read_end)
-
-    thread = threading.Thread(target=relay, name=f"json-relay-fd{fd}", daemon=True)
-    thread.start()
-    return write_end, thread
-
-
 def say(level: str, msg: str, **fields: object) -> None:
     """The wrapper's own messages: JSON lines on stderr like everything else of a running stack."""
     with contextlib.suppress(OSError):  # no stderr to write to must not change the exit code
         write_all(2, log_line(level, "edge-sidecar", msg, fields))
+
+
+def _stop_with_parent() -> None:
+    """In supervisord's child before exec: SIGTERM when this wrapper dies, even by SIGKILL, so the
+    stack never outlives its owner (supervisord then stops its programs as on any SIGTERM)."""
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _cmdline(pid: int) -> bytes:
+    """A process's command line; b"" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _settled(info: Mapping[str, Any], supervisord_cmdline: bytes) -> bool:
+    """A program supervisord will not respawn right now, or whose new process runs its own program."""
+    if info["statename"] == "EXITED":
+        return False  # autorestart respawns it at supervisord's next tick
+    if info["statename"] in ("STARTING", "RUNNING"):
+        return _cmdline(int(info["pid"])) != supervisord_cmdline  # b"" (gone) counts as settled
+    return True
+
+
+def http_ok(url: str, timeout: float = PROBE_TIMEOUT) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL
+            return bool(response.status == 200)
+    except Exception:
+        return False
+
+
+def supervisor_rpc(run_dir: Path) -> Any:
+    """supervisord's XML-RPC interface on this stack's private socket."""
+    transport = SupervisorTransport(None, None, f"unix://{run_dir / 'supervisor.sock'}")
+    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+
+class StackRun:
+    """One sidecar stack from spawn to exit: supervisord under us, every exit judged by Supervision."""
+
+    def __init__(self, config: RuntimeConfig, environ: dict[str, str], run_dir: Path) -> None:
+        self.config, self.environ, self.run_dir = config, environ, run_dir
+        self.supervision = Supervision(fallback_enabled=config.fallback == "direct")
+        self.observations: queue.Queue[tuple[object, ...]] = queue.Queue()
+        self.relays = Relays(self.observations.put)
+        self.verdict: Verdict | None = None
+        self.fallback_since: float | None = None  # the direct program was started; the API still runs
+        self.next_probe = 0.0
+
+    def run(self) -> int:
+        relays = self.relays
+        # stdout (Caddy's access log, the bulk of the output) stays a direct path; supervisord's own
+        # log and each program's stderr go through the JSON relays.
+        out, err = relays.stdout_for_child(1), relays.supervisord_stderr(2)
+        for program in PROGRAMS:
+            relays.program_fifo(self.run_dir / f"{program}.log", program, 2)
+        child = subprocess.Popen(  # noqa: S603
+            ["supervisord", "-n", "-c", str(DEPLOY_DIR / "supervisord.conf")],  # noqa: S607 - on PATH
+            env=self.environ,
+            stdout=out,
+            stderr=err,
+            preexec_fn=_stop_with_parent if _LIBC else None,  # before any relay thread runs
+        )
+        relays.start()
+        # supervisord is not PID 1 here: this wrapper is, so it can turn the outcome into an exit code
+        # and clean up. Forward every stop signal.
+        for sig in FORWARDED:
+            signal.signal(sig, lambda signum, _frame: child.send_signal(signum))
+        while child.poll() is None:
+            self.step(child)
+        code = child.wait()
+        # Every line supervisord and its programs wrote reaches our stdout/stderr before we exit.
+        relays.close_own_ends()
+        relays.join(RELAY_DRAIN_SECONDS)
+        self.drain()
+        return self.finish(code)
+
+    def step(self, child: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(queue.Empty):
+            self.observe(self.observations.get(timeout=POLL_SECONDS), child)
+        now = time.monotonic()
+        if self.verdict is None and now >= self.next_probe:
+            self.next_probe = now + POLL_SECONDS
+            self.probe()
+
+    def observe(self, item: tuple[object, ...], child: subprocess.Popen[bytes] | None) -> None:
+        if item[0] == "error":
+            self.supervision.error_line(str(item[1]), str(item[2]))
+            return
+        verdict = self.supervision.event(item[1], time.monotonic())  # type: ignore[arg-type]
+        if verdict is None or self.verdict is not None or child is None:
+            return
+        self.settle(child.pid)
+        if verdict.action == "fallback":
+            self.fall_back(verdict)
+            return
+        self.verdict = verdict
+        say("error", f"edge-sidecar: {self.supervision.describe(verdict)}; stopping the stack",
+            event="stopping", program=verdict.program, exit_code=verdict.exit_code)  # fmt: skip
+        child.send_signal(signal.SIGTERM)
+
+    def settle(self, supervisord_pid: int) -> None:
+        """Wait (bounded) until supervisord has respawned the program that just exited and the new
+        process has exec'd, before asking anything to stop.
+
+        A verdict comes as supervisord is about to restart the program that exited (at its next loop
+        tick). A SIGTERM that reaches that child between fork and exec is taken by supervisord's own
+        handler, still installed there, and lost; the program then runs until stopwaitsecs ends it with
+        SIGKILL (seen: 15 s for a respawned Caddy). Once supervisord is stopping it respawns nothing.
+        """
+        parent = _cmdline(supervisord_pid)
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                infos = supervisor_rpc(self.run_dir).supervisor.getAllProcessInfo()
+            except (xmlrpc.client.Fault, OSError):
+                return
+            if all(_settled(info, parent) for info in infos if info["name"] in PROGRAMS):
+                return
+            time.sleep(0.02)
+
+    def drain(self) -> None:
+        """Error lines that arrived after the exit that ended the stack: the last one names the cause."""
+        while True:
+            try:
+                self.observe(self.observations.get_nowait(), None)
+            except queue.Empty:
+                return
+
+    def probe(self) -> None:
+        """Until the proxy first answers, ask it (a fallback only replaces a proxy that had served);
+        during a fallback, wait for the direct program before stopping the API it replaces."""
+        port = self.config.port
+        if not self.supervision.proxy_served and http_ok(f"http://127.0.0.1:{port}/health/proxy"):
+            self.supervision.proxy_served = True
+            say("info", f"edge-sidecar: the proxy serves on :{port}", event="serving", program="proxy")
+        if self.fallback_since is not None and http_ok(f"http://127.0.0.1:{port}/health/live"):
+            seconds = round(time.monotonic() - self.fallback_since, 3)
+            self.fallback_since = None
+            self.rpc("stopProcess", "api", False)
+            say("warn", f"edge-sidecar: degraded: the API serves directly on :{port} with app-side CORS "
+                f"{seconds} s after the proxy's crash loop; /health answers 503 until the next deploy",
+                event="fallback-serving", program="direct", seconds=seconds)  # fmt: skip
+
+    def fall_back(self, verdict: Verdict) -> None:
+        """The proxy cannot be kept running: uvicorn takes $PORT with the same CORS policy (direct
+        mode's middleware), the API on $API_PORT is stopped once it answers. No redeploy needed."""
+        reason = f"{self.supervision.describe(verdict)}; falling back to direct mode (PROXY_FALLBACK=direct)"
+        say("error", f"edge-sidecar: {reason}", event="fallback", program="proxy")
+        self.fallback_since = time.monotonic()
+        self.rpc("stopProcess", "proxy", True)  # frees $PORT
+        self.rpc("startProcess", "direct", False)
+        alert("proxy", reason)
+
+    def rpc(self, method: str, *args: object) -> None:
+        """A supervisord call whose refusal (the program already stopped, or FATAL) is only logged."""
+        try:
+            getattr(supervisor_rpc(self.run_dir).supervisor, method)(*args)
+        except (xmlrpc.client.Fault, OSError) as err:
+            say("warn", f"edge-sidecar: supervisord {method}{args}: {err}", event="rpc-failed")
+
+    def finish(self, code: int) -> int:
+        verdict = self.verdict
+        if verdict is None:
+            say("info", f"edge-sidecar: supervisord exited with {code}", event="exit", exit_code=code)
+            return code
+        reason = self.supervision.describe(verdict)
+        alert(verdict.program, f"{reason}; the stack stopped with exit code {verdict.exit_code}")
+        say("error", f"edge-sidecar: {reason}; exiting {verdict.exit_code}",
+            event="exit", program=verdict.program, exit_code=verdict.exit_code)  # fmt: skip
+        return verdict.exit_code
 
 
 def run(config: RuntimeConfig, env: Mapping[str, str]) -> int:
@@ -140,41 +282,7 @@ def run(config: RuntimeConfig, env: Mapping[str, str]) -> int:
     if config.mode == "direct":
         os.execvpe("uvicorn", direct_argv(config), child_env(env, config, None))  # noqa: S606, S607
     run_dir = Path(tempfile.mkdtemp(prefix=f"edge-sidecar-{config.port}-"))
-    environ = child_env(env, config, run_dir)
     try:
-        conf = str(DEPLOY_DIR / "supervisord.conf")
-        # stdout (Caddy's access log, the bulk of the output) stays a direct path; stderr, where
-        # supervisord writes its own text log, goes through the JSON converter.
-        (out, out_relay), (err, err_relay) = pipe_if_socket(1), json_relay(2)
-        child = subprocess.Popen(  # noqa: S603
-            ["supervisord", "-n", "-c", conf],  # noqa: S607 - found on PATH like every program here
-            env=environ,
-            stdout=out,
-            stderr=err,
-        )
-        relays = [t for t in (out_relay, err_relay) if t]
-        for fd in {out, err} - {1, 2}:
-            os.close(fd)  # the child holds the write ends now; the relays end when it and its programs exit
-        # supervisord is not PID 1 here: this wrapper is, so it can turn the outcome into an exit code
-        # (the health work makes FATAL exit non-zero) and clean up. Forward every stop signal.
-        for sig in FORWARDED:
-            signal.signal(sig, lambda signum, _frame: child.send_signal(signum))
-        code = child.wait()
-        # Every line supervisord and its programs wrote reaches our stdout/stderr before we exit.
-        for relay in relays:
-            relay.join(timeout=RELAY_DRAIN_SECONDS)
-        fatal = run_dir / MARKER
-        if fatal.exists():
-            program = fatal.read_text()
-            say(
-                "error",
-                f"edge-sidecar: program '{program}' could not start (FATAL); exiting 1",
-                event="exit",
-                program=program,
-                exit_code=1,
-            )
-            return 1
-        say("info", f"edge-sidecar: supervisord exited with {code}", event="exit", exit_code=code)
-        return code
+        return StackRun(config, child_env(env, config, run_dir), run_dir).run()
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

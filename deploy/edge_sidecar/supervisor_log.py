@@ -1,8 +1,8 @@
 """Makes every stderr line of the stack one JSON object: supervisord's text lines parsed, JSON kept.
 
 supervisord writes its own log (``2026-11-26 00:41:00,123 INFO spawned: 'api' with pid 42``) as
-text; launch.py relays supervisord's stderr, which also carries the programs' stderr, through
-:class:`LineSplitter` and :func:`convert_line`. A line that already is a JSON object passes
+text; relays.py passes supervisord's stderr and each program's log through
+:class:`LineSplitter` and :func:`convert_entry` or :func:`program_line`. A JSON object passes
 byte for byte; any other line is wrapped, so nothing is lost. Pure functions: no I/O here.
 """
 
@@ -57,7 +57,7 @@ def iso_utc(epoch: float) -> str:
     return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
 
 
-def json_line(entry: dict[str, object]) -> bytes:
+def json_line(entry: Mapping[str, object]) -> bytes:
     return json.dumps(entry, ensure_ascii=False).encode() + b"\n"
 
 
@@ -101,8 +101,11 @@ def _event_fields(msg: str) -> dict[str, object]:
     return {}
 
 
-def convert_line(line: bytes, now: Callable[[], float] = time.time, local_tz: tzinfo | None = None) -> bytes:
-    """One stderr line (without its newline) as one JSON line (with one); b"" for a blank line.
+def convert_entry(
+    line: bytes, now: Callable[[], float] = time.time, local_tz: tzinfo | None = None
+) -> tuple[bytes, dict[str, object] | None]:
+    """One supervisord stderr line (without its newline) as one JSON line (with one), b"" for a blank
+    line; and, for a line of supervisord's own, its parsed entry (with the event fields), else None.
 
     `local_tz` is the zone supervisord wrote its timestamps in: None means this machine's (the
     relay runs beside supervisord, with the same TZ).
@@ -110,12 +113,12 @@ def convert_line(line: bytes, now: Callable[[], float] = time.time, local_tz: tz
     if line.startswith(b"{"):
         try:
             if isinstance(json.loads(line), dict):
-                return line + b"\n"
+                return line + b"\n", None
         except ValueError:  # not JSON after all (UnicodeDecodeError is a ValueError too)
             pass
     text = line.decode("utf-8", errors="replace").rstrip("\r")
     if not text.strip():
-        return b""
+        return b"", None
     match = _SUPERVISORD.fullmatch(text)
     if match:
         stamp, millis, level, msg = match.groups()
@@ -127,9 +130,44 @@ def convert_line(line: bytes, now: Callable[[], float] = time.time, local_tz: tz
             "level": _LEVELS[level],
             "logger": "supervisord",
             "msg": msg,
+            **_event_fields(msg),
         }
-        return json_line({**entry, **_event_fields(msg)})
-    return json_line({"time": iso_utc(now()), "level": PLAIN_LEVEL, "logger": "stderr", "msg": text})
+        return json_line(entry), entry
+    return json_line({"time": iso_utc(now()), "level": PLAIN_LEVEL, "logger": "stderr", "msg": text}), None
+
+
+def convert_line(line: bytes, now: Callable[[], float] = time.time, local_tz: tzinfo | None = None) -> bytes:
+    """:func:`convert_entry`'s JSON line alone."""
+    return convert_entry(line, now, local_tz)[0]
+
+
+def program_line(
+    line: bytes, program: str, now: Callable[[], float] = time.time
+) -> tuple[bytes, dict[str, object] | None, str]:
+    """One line a program wrote (stdout or stderr) as one JSON line; with the object when the line was
+    one (None otherwise) and the plain text when it was not ("" otherwise).
+
+    A JSON object passes byte for byte; plain text is wrapped like supervisord's stray lines, naming
+    the program it came from.
+    """
+    if line.startswith(b"{"):
+        try:
+            parsed = json.loads(line)
+            if isinstance(parsed, dict):
+                return line + b"\n", parsed, ""
+        except ValueError:
+            pass
+    text = line.decode("utf-8", errors="replace").rstrip("\r")
+    if not text.strip():
+        return b"", None, ""
+    entry = {
+        "time": iso_utc(now()),
+        "level": PLAIN_LEVEL,
+        "logger": "stderr",
+        "program": program,
+        "msg": text,
+    }
+    return json_line(entry), None, text
 
 
 class LineSplitter:
@@ -152,8 +190,3 @@ class LineSplitter:
         if self._pending:
             yield self._pending
         self._pending = b""
-
-
-def convert_chunk(splitter: LineSplitter, chunk: bytes, now: Callable[[], float] = time.time) -> bytes:
-    """The JSON lines for every line `chunk` completes (see :func:`convert_line`)."""
-    return b"".join(convert_line(line, now) for line in splitter.feed(chunk))

@@ -1,16 +1,20 @@
 """supervisord event listener: restarts a program that is running but no longer answers (hung).
 
 supervisord only sees processes that exit; Railway checks health only while a deploy goes live.
-Every TICK_5 this probes the API's /health/live and Caddy's /health/proxy on loopback; after
-FAILURES consecutive failed probes of a RUNNING program it sends it SIGKILL (a stopped or hung
-process may ignore SIGTERM) and supervisord's autorestart brings it back. It also alerts on
+Every TICK_5 this probes the API's /health/live, Caddy's /health/proxy and, after a fallback, the
+direct program's /health/live, on loopback. A process is judged hung after FAILURES consecutive
+failed probes; then it gets SIGKILL (a stopped or hung process may ignore SIGTERM) and supervisord's
+autorestart brings it back. A refused connection from a process that has not answered yet is not a
+failure for START_GRACE: it is still importing (slowly, on a loaded machine) and has not bound its
+port; a process that listens but does not answer is hung whatever its age. It also alerts on
 unexpected exits (crash-restarts). Protocol: http://supervisord.org/events.html
 """
 
 from __future__ import annotations
 
 import os
-import sys
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,36 +23,62 @@ from typing import Any
 from supervisor import childutils  # type: ignore[import-untyped]
 
 from edge_sidecar.alerts import alert, log_event
-from edge_sidecar.fatal_listener import parse_tokens
 
 FAILURES = 2  # consecutive failed probes, 5 s apart: a hang is acted on within ~10-15 s
 PROBE_TIMEOUT = 2.0
+# How long a new process may take to answer its first probe. Generous: a process that never answers
+# is rare (it hangs during import), one that imports slowly on a busy machine is common.
+START_GRACE = 120.0
 
 
-def probe(url: str, timeout: float = PROBE_TIMEOUT) -> bool:
+OK, REFUSED, FAILED = "ok", "refused", "failed"
+
+
+def probe(url: str, timeout: float = PROBE_TIMEOUT) -> str:
+    """OK on a 200; REFUSED when nothing listens on the port; FAILED otherwise (a timeout, a reset,
+    another status: something listens there and does not answer as it should)."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL
-            return bool(response.status == 200)
+            return OK if response.status == 200 else FAILED
+    except urllib.error.URLError as err:
+        return REFUSED if isinstance(err.reason, ConnectionRefusedError) else FAILED
+    except ConnectionRefusedError:
+        return REFUSED
     except Exception:
-        return False
+        return FAILED
 
 
 @dataclass
 class Watchdog:
     """The decision logic, separate from supervisord's I/O so it can be tested alone."""
 
-    probes: dict[str, Callable[[], bool]]
-    is_running: Callable[[str], bool]
+    probes: dict[str, Callable[[], str]]  # OK, REFUSED or FAILED
+    running_pid: Callable[[str], int | None]  # the pid of a RUNNING program, else None
     kill: Callable[[str], None]
     notify: Callable[[str, str], object]
+    clock: Callable[[], float] = time.monotonic
     failures: dict[str, int] = field(default_factory=dict)
     killed: set[str] = field(default_factory=set)
+    # Per program: the pid seen, when it was first seen, and whether that pid has answered yet.
+    seen: dict[str, tuple[int, float, bool]] = field(default_factory=dict)
 
     def tick(self) -> None:
         for program, check in self.probes.items():
-            if not self.is_running(program) or check():
+            pid = self.running_pid(program)
+            if pid is None:
                 self.failures[program] = 0
                 continue
+            if self.seen.get(program, (None,))[0] != pid:
+                self.seen[program] = (pid, self.clock(), False)
+                self.failures[program] = 0
+            _, since, answered = self.seen[program]
+            result = check()
+            if result == OK:
+                self.seen[program] = (pid, since, True)
+                self.failures[program] = 0
+                continue
+            if result == REFUSED and not answered and self.clock() - since < START_GRACE:
+                continue  # not listening yet: still starting
             self.failures[program] = self.failures.get(program, 0) + 1
             if self.failures[program] >= FAILURES:
                 reason = f"hung: {self.failures[program]} health probes failed; restarting"
@@ -69,30 +99,32 @@ class Watchdog:
 def main() -> None:
     rpc: Any = childutils.getRPCInterface(os.environ)
     port, api_port = os.environ["PORT"], os.environ["API_PORT"]
+
+    def running_pid(name: str) -> int | None:
+        info = rpc.supervisor.getProcessInfo(name)
+        return int(info["pid"]) if info["statename"] == "RUNNING" else None
+
     dog = Watchdog(
         probes={
             "api": lambda: probe(f"http://127.0.0.1:{api_port}/health/live"),
             "proxy": lambda: probe(f"http://127.0.0.1:{port}/health/proxy"),
+            "direct": lambda: probe(f"http://127.0.0.1:{port}/health/live"),
         },
-        is_running=lambda name: rpc.supervisor.getProcessInfo(name)["statename"] == "RUNNING",
+        running_pid=running_pid,
         kill=lambda name: rpc.supervisor.signalProcess(name, "KILL"),
         notify=alert,
     )
     while True:
-        sys.stdout.write("READY\n")
-        sys.stdout.flush()
-        header = parse_tokens(sys.stdin.readline())
-        payload = parse_tokens(sys.stdin.read(int(header.get("len", "0"))))
-        event = header.get("eventname", "")
+        headers, payload = childutils.listener.wait()
         try:
-            if event.startswith("TICK"):
+            if headers["eventname"].startswith("TICK"):
                 dog.tick()
-            elif event == "PROCESS_STATE_EXITED":
-                dog.exited(payload.get("processname", "?"), payload.get("expected") == "1")
+            elif headers["eventname"] == "PROCESS_STATE_EXITED":
+                fields = childutils.get_headers(payload)
+                dog.exited(fields.get("processname", "?"), fields.get("expected") == "1")
         except Exception as err:  # the watchdog must outlive its own errors
             log_event("watchdog-error", error=repr(err))
-        sys.stdout.write("RESULT 2\nOK")
-        sys.stdout.flush()
+        childutils.listener.ok()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ def test_shipped_defaults_are_the_contract() -> None:
     assert config.policy.methods == ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
     assert config.policy.expose == ("X-Request-ID",) and config.policy.max_age == 600
     assert config.policy.credentials
+    assert config.fallback == "direct"
 
 
 def test_environment_wins_even_when_empty() -> None:
@@ -40,6 +41,9 @@ def test_environment_wins_even_when_empty() -> None:
         ("UPSTREAM_TIMEOUT", "nan"),
         ("UPSTREAM_IDLE_CONNS", "0"),
         ("UPSTREAM_IDLE_CONNS", "many"),
+        ("PROXY_FALLBACK", "restart"),
+        ("PROXY_FALLBACK", ""),
+        ("PROXY_FALLBACK", "Direct"),
     ],
 )
 def test_bad_runtime_variables(variable: str, value: str) -> None:

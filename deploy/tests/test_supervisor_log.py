@@ -5,7 +5,14 @@ from datetime import UTC, timedelta, timezone
 
 import pytest
 
-from edge_sidecar.supervisor_log import LineSplitter, convert_chunk, convert_line, iso_utc, log_line
+from edge_sidecar.supervisor_log import (
+    LineSplitter,
+    convert_entry,
+    convert_line,
+    iso_utc,
+    log_line,
+    program_line,
+)
 
 NOW = 1795654318.25  # 2026-11-26T00:51:58.250Z: the time a plain line is given
 
@@ -174,15 +181,43 @@ def test_splitter_passes_an_endless_line_on_in_pieces() -> None:
     assert list(splitter.finish()) == [b"ij"]
 
 
-def test_convert_chunk_writes_one_json_line_per_input_line() -> None:
-    splitter = LineSplitter()
-    chunk = b"{\"a\": 1}\n2026-11-26 00:41:00,123 INFO spawned: 'api' with pid 42\n\nplain\npart"
-    out = convert_chunk(splitter, chunk, now=lambda: NOW).decode().splitlines()
-    assert len(out) == 3
-    assert out[0] == '{"a": 1}'
-    assert json.loads(out[1])["event"] == "spawned"
-    assert json.loads(out[2])["msg"] == "plain"
-    assert list(splitter.finish()) == [b"part"]
+def test_convert_entry_hands_supervisords_events_to_the_supervision() -> None:
+    data, entry = convert_entry(b"2026-11-26 00:41:00,123 INFO exited: api (exit status 78; not expected)")
+    assert entry is not None and json.loads(data) == entry
+    assert (entry["event"], entry["program"], entry["exit_status"], entry["expected"]) == (
+        "exited",
+        "api",
+        78,
+        False,
+    )
+    assert convert_entry(b'{"a": 1}') == (b'{"a": 1}\n', None)  # a program's JSON: not supervisord's
+    assert convert_entry(b"plain")[1] is None
+
+
+@pytest.mark.parametrize(
+    ("line", "parsed", "text"),
+    [
+        (b'{"level": "ERROR", "message": "boom"}', {"level": "ERROR", "message": "boom"}, ""),
+        (b"RuntimeError: boom", None, "RuntimeError: boom"),
+        (b"[1]", None, "[1]"),
+        (b"  ", None, ""),
+    ],
+)
+def test_program_line(line: bytes, parsed: dict[str, object] | None, text: str) -> None:
+    data, got_parsed, got_text = program_line(line, "api", now=lambda: NOW)
+    assert (got_parsed, got_text) == (parsed, text)
+    if parsed is not None:
+        assert data == line + b"\n"  # byte for byte
+    elif text:
+        assert json.loads(data) == {
+            "time": iso_utc(NOW),
+            "level": "warn",
+            "logger": "stderr",
+            "program": "api",
+            "msg": text,
+        }
+    else:
+        assert data == b""
 
 
 def test_log_line_shape() -> None:

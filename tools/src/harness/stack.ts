@@ -1,6 +1,6 @@
 // Starts the real stack (deploy/entrypoint.py, what `make serve` and the image run) for tests and benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +43,17 @@ export function runEntrypoint(env: Record<string, string>, timeoutMs = 15_000): 
   );
 }
 
+/**
+ * util-linux's setpriv, which makes the entrypoint get SIGTERM when this process dies, however it dies
+ * (a test runner killed or timed out): the entrypoint then stops its stack, and supervisord itself gets
+ * SIGTERM if the entrypoint is killed (launch.py). So no stack outlives the tests that started it.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
 function spawnEntrypoint(env: Record<string, string>): ChildProcess {
-  return spawn(path.join(VENV_BIN, 'python'), [path.join(REPO, 'deploy', 'entrypoint.py')], {
+  const argv = [path.join(VENV_BIN, 'python'), path.join(REPO, 'deploy', 'entrypoint.py')];
+  const [command, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'TERM', ...argv] : argv;
+  return spawn(command!, args, {
     env: { PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -173,6 +182,28 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${timeoutMs} ms (${last})`);
+}
+
+/** Every process whose environment has PORT=`port`: a stack's entrypoint, supervisord and programs. */
+export function stackPids(port: number, match: (argv: string[]) => boolean = () => true): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (environ.includes(`PORT=${port}`) && match(argv)) found.push(Number(entry));
+    } catch {
+      // a process that ended while we looked
+    }
+  }
+  return found;
+}
+
+/** PID of the `caddy run` serving the stack on `port`. */
+export function caddyPid(port: number): number {
+  const [pid] = stackPids(port, (argv) => argv[0]?.endsWith('caddy') === true);
+  if (pid === undefined) throw new Error(`no caddy for port ${port}`);
+  return pid;
 }
 
 /** The uvicorn process listening on `port`, found through /proc (its command line names the port). */

@@ -24,6 +24,7 @@ import {
   type Container,
 } from '../../src/harness/docker.ts';
 import { request, values } from '../../src/harness/http.ts';
+import { killRepeatedly } from '../../src/harness/kill.ts';
 import { FIXTURES, waitFor } from '../../src/harness/stack.ts';
 import { runProbe, type ProbeReport } from '../../src/probe/index.ts';
 import { judgeAllowedResponse } from '../../src/probe/judges.ts';
@@ -239,15 +240,102 @@ describe('a bad variable stops docker run with one clear line on stderr', { time
   }
 });
 
-test('an app that cannot start (FATAL) ends docker run with exit code 1 within 60 s', { timeout: 90_000 }, async () => {
-  const started = Date.now();
-  const res = await docker(
-    ['run', '--rm', '--name', uniqueName('fatal'), ...labelArgs(), '-e', `PORT=${railwayPort()}`, '-e', 'APP_MODULE=nonexistent:app', IMAGE],
-    75_000,
-  );
-  assert.equal(res.code, 1, `${res.stdout}${res.stderr}`);
-  assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
-  assert.match(res.stderr, /edge-sidecar: program 'api' could not start \(FATAL\); exiting 1/);
+/** The wrapper's last JSON line on stderr (the reason a container ended). */
+function lastLine(stderr: string): { msg?: string; program?: string; exit_code?: number } {
+  return JSON.parse(stderr.trim().split('\n').at(-1) ?? '{}') as { msg?: string; program?: string; exit_code?: number };
+}
+
+const ENDINGS: [name: string, env: Record<string, string>, code: number, program: string, msg: RegExp][] = [
+  ['an app that cannot be imported: a crash loop, exit code 1', { APP_MODULE: 'nonexistent:app' }, 1, 'api', /crash-looped \(5 exits in \d+ s.*Could not import module/],
+  ['the reference API without AUTH0_AUDIENCE: refused configuration, exit code 2', { AUTH0_ISSUER: 'http://127.0.0.1:9/' }, 2, 'api', /refused its configuration \(exit status 78\); last error: invalid auth configuration: AUTH0_AUDIENCE is required/],
+];
+describe('a program that cannot be kept running ends docker run, its reason last, within 60 s', { timeout: 200_000, concurrency: true }, () => {
+  for (const [name, env, code, program, msg] of ENDINGS) {
+    test(name, async (t) => {
+      const started = Date.now();
+      const envArgs = Object.entries({ PORT: String(railwayPort()), ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+      const res = await docker(['run', '--rm', '--name', uniqueName('ends'), ...labelArgs(), ...envArgs, IMAGE], 90_000);
+      t.diagnostic(`exit ${res.code} after ${Date.now() - started} ms`);
+      assert.equal(res.code, code, `${res.stdout}${res.stderr}`);
+      assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
+      const last = lastLine(res.stderr);
+      assert.deepEqual({ program: last.program, exit_code: last.exit_code }, { program, exit_code: code });
+      assert.match(last.msg ?? '', msg);
+    });
+  }
+});
+
+// An alert receiver inside the container's own network namespace (no traffic leaves it): POST bodies to a file.
+const RECEIVER = `
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open("/tmp/alerts.jsonl", "ab") as f:
+            f.write(body + b"\\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", 9099), H).serve_forever()
+`;
+
+/** kill -9 the container's Caddy `times` times (from the host, by its host pid), each time once a new one runs. */
+const killCaddyRepeatedly = (c: Container, times: number): Promise<number> =>
+  killRepeatedly(async () => (await dockerTop(c)).find((p) => p.command.startsWith('caddy run'))?.pid ?? 0, times, c.exited);
+
+describe('the in-container fallback: Caddy killed again and again', { timeout: 240_000 }, () => {
+  test('PROXY_FALLBACK=direct (the default): $PORT answers with CORS again, /health degraded, alert sent', async (t) => {
+    const c = await startContainer({ what: 'fallback', port: railwayPort(), env: { ...RAILWAY_ENV, ALERT_WEBHOOK_URL: 'http://127.0.0.1:9099/hook' } });
+    try {
+      await waitHealthy(c);
+      await dockerOk(['exec', '-d', c.id, 'python', '-c', RECEIVER]);
+      await waitFor(async () => (await c.exec(['python', '-c', 'import socket; socket.create_connection(("127.0.0.1", 9099)).close()'])).code === 0, 10_000);
+      const lastKill = await killCaddyRepeatedly(c, 5);
+      await waitFor(async () => {
+        const res = await request(`${c.base}/health/live`, { headers: { Origin: ALLOWED[1]! }, timeoutMs: 2000 }).catch(() => undefined);
+        return res?.status === 200 && values(res, 'via').length === 0 && values(res, 'access-control-allow-origin')[0] === ALLOWED[1];
+      }, 60_000, c.exited);
+      const restoredMs = Date.now() - lastKill;
+      t.diagnostic(`image: last kill -9 of Caddy -> CORS response on $PORT: ${restoredMs} ms`);
+      assert.ok(restoredMs < 30_000, `${restoredMs} ms`);
+      await items401(c); // the API's own 401 keeps CORS, now from the app-side middleware
+      await probeBattery(c, '/api/v1/no-such-route');
+      const health = await request(`${c.base}/health`, { headers: { Origin: ALLOWED[1]! } });
+      assert.equal(health.status, 503, health.body);
+      const body = JSON.parse(health.body) as { status: string; mode: string; failing: string; checks: Record<string, string> };
+      assert.deepEqual({ status: body.status, mode: body.mode, failing: body.failing, proxy: body.checks.proxy }, { status: 'degraded', mode: 'direct-fallback', failing: 'proxy', proxy: 'down' });
+      assert.deepEqual(values(health, 'access-control-allow-origin'), [ALLOWED[1]]);
+      let alerts: { program: string; reason: string }[] = [];
+      await waitFor(async () => {
+        const out = await c.exec(['cat', '/tmp/alerts.jsonl']);
+        alerts = out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { program: string; reason: string });
+        return alerts.some((a) => /falling back to direct mode/.test(a.reason));
+      }, 15_000);
+      assert.equal(alerts.find((a) => /falling back/.test(a.reason))?.program, 'proxy');
+      const roles = (await containerProcesses(c)).map((p) => p.role);
+      assert.ok(!roles.includes('caddy'), `no Caddy left: ${roles.join(', ')}`);
+      assert.ok(!c.exited(), 'the container keeps running');
+    } finally {
+      await c.remove();
+    }
+  });
+
+  test('PROXY_FALLBACK=exit: the container ends with exit code 1, naming the proxy last', async (t) => {
+    const c = await startContainer({ what: 'fallback-exit', port: railwayPort(), env: { ...RAILWAY_ENV, PROXY_FALLBACK: 'exit' } });
+    try {
+      await waitHealthy(c);
+      const lastKill = await killCaddyRepeatedly(c, 5);
+      const code = await c.exitCode;
+      t.diagnostic(`image, PROXY_FALLBACK=exit: exit ${code} ${Date.now() - lastKill} ms after the last kill`);
+      assert.equal(code, 1, await c.logs());
+      const last = lastLine((await docker(['logs', c.id])).stderr);
+      assert.deepEqual({ program: last.program, exit_code: last.exit_code }, { program: 'proxy', exit_code: 1 });
+      assert.match(last.msg ?? '', /crash-looped \(5 exits in \d+ s, the last killed by SIGKILL\)/);
+    } finally {
+      await c.remove();
+    }
+  });
 });
 
 describe('a drop-in ASGI app mounted at /ext (APP_MODULE, PYTHONPATH), and docker stop', { timeout: 120_000 }, () => {

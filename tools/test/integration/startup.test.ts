@@ -1,14 +1,25 @@
-// How the stack starts: bad configuration refused in one line, good variants served, instances side by side.
+// How the stack starts and stops: bad configuration and busy ports refused in one line, refusals and crash
+// loops of a program ending the stack with its reason, good variants served, instances side by side.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { CookieJar } from '../../src/auth0-standin/client.ts';
 import { startStandin } from '../../src/auth0-standin/standin.ts';
 import { apiCall, loginThroughApi } from '../../src/harness/auth.ts';
 import { request, values } from '../../src/harness/http.ts';
-import { DEFAULT_AUDIENCE, freePort, runEntrypoint, startStack } from '../../src/harness/stack.ts';
+import {
+  DEFAULT_AUDIENCE,
+  FIXTURES,
+  freePort,
+  runEntrypoint,
+  stackPids,
+  startStack,
+  VENV_BIN,
+  type ExitResult,
+  type Stack,
+} from '../../src/harness/stack.ts';
 
 const BAD: [string, Record<string, string>][] = [
   ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'https://app.zebra.associates/' }],
@@ -44,37 +55,113 @@ describe('bad configuration stops the start', () => {
   }
 });
 
-test('an app that cannot start (FATAL) stops the stack with exit code 1 and says which program', async () => {
-  const started = Date.now();
-  const result = await runEntrypoint({ PORT: String(await freePort()), API_PORT: String(await freePort()), APP_MODULE: 'nonexistent:app' }, 60_000);
-  assert.equal(result.code, 1, result.stderr);
-  assert.ok(Date.now() - started < 60_000, 'within 60 s');
-  assert.match(result.stderr, /edge-sidecar: program 'api' could not start \(FATAL\); exiting 1/);
-  assert.match(result.stderr, /"event": "fatal", "program": "api"/);
-});
+/** The last stderr line as the wrapper's JSON exit line (fails naming the output when it is not one). */
+function exitLine(result: ExitResult): { msg: string; program?: string; exit_code?: number; event?: string } {
+  const last = result.stderr.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(last) as { msg: string; program?: string; exit_code?: number; event?: string };
+  } catch {
+    return assert.fail(`the last stderr line is not the wrapper's JSON line: ${last}\n${result.stderr}`);
+  }
+}
 
-/** The reference API refuses to start without its Auth0 settings (one JSON line naming the variable, then FATAL). */
-const NO_AUTH: [variable: RegExp, env: Record<string, string>][] = [
-  [/AUTH0_AUDIENCE/, { AUTH0_ISSUER: 'http://127.0.0.1:9/' }],
-  [/AUTH0_DOMAIN .*AUTH0_ISSUER/, { AUTH0_AUDIENCE: DEFAULT_AUDIENCE }],
+/** Run the entrypoint and time it; every case here must end by itself well within `boundMs`. */
+async function runTimed(env: Record<string, string>, boundMs: number): Promise<ExitResult & { ms: number }> {
+  const started = Date.now();
+  const ports = { PORT: String(await freePort()), API_PORT: String(await freePort()) };
+  const result = await runEntrypoint({ ...ports, ...env }, boundMs + 30_000);
+  return { ...result, ms: Date.now() - started };
+}
+
+/**
+ * An app that refuses its configuration (exit status 78) stops the stack at once with exit code 2, its reason
+ * on the last line; the reference API does so for its Auth0 and database settings.
+ */
+const ISSUER = { AUTH0_ISSUER: 'http://127.0.0.1:9/', AUTH0_AUDIENCE: DEFAULT_AUDIENCE };
+const REFUSED: [name: string, reason: RegExp, env: Record<string, string>][] = [
+  ['AUTH0_AUDIENCE missing', /AUTH0_AUDIENCE is required/, { AUTH0_ISSUER: ISSUER.AUTH0_ISSUER }],
+  ['AUTH0_DOMAIN missing', /AUTH0_DOMAIN/, { AUTH0_AUDIENCE: DEFAULT_AUDIENCE }],
+  ['AUTH0_DOMAIN with a scheme', /AUTH0_DOMAIN must be a host name/, { AUTH0_AUDIENCE: DEFAULT_AUDIENCE, AUTH0_DOMAIN: 'https://x/' }],
+  ['AUTH0_LEEWAY=-5', /AUTH0_LEEWAY/, { ...ISSUER, AUTH0_LEEWAY: '-5' }],
+  ['DATABASE_URL=mysql://', /DATABASE_URL uses unsupported driver 'mysql'/, { ...ISSUER, DATABASE_URL: 'mysql://db/app' }],
 ];
-describe('the reference API without Auth0 settings stops the stack with exit code 1', { concurrency: true }, () => {
-  for (const [variable, env] of NO_AUTH) {
-    test(`missing ${variable.source}`, async () => {
-      const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-sidecar-noauth-'));
+describe('an app that refuses its configuration stops the stack with exit code 2 within 30 s', { concurrency: true }, () => {
+  for (const [name, reason, env] of REFUSED) {
+    test(name, async (t) => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-sidecar-refused-'));
       try {
-        const ports = { PORT: String(await freePort()), API_PORT: String(await freePort()) };
-        const result = await runEntrypoint({ ...ports, DATABASE_URL: `sqlite:///${dataDir}/x.db`, ...env }, 60_000);
-        assert.equal(result.code, 1, result.stderr);
-        assert.match(result.stderr, /edge-sidecar: program 'api' could not start \(FATAL\); exiting 1/);
-        const refusals = result.stderr.split('\n').filter((l) => l.startsWith('{') && /invalid auth configuration/.test(l));
-        assert.ok(refusals.length >= 1, `a JSON line saying why:\n${result.stderr}`);
-        const line = JSON.parse(refusals[0]!) as { level?: string; msg?: string };
-        assert.equal(line.level, 'error');
-        assert.match(line.msg ?? '', variable);
+        const result = await runTimed({ DATABASE_URL: `sqlite:///${dataDir}/x.db`, ...env }, 30_000);
+        t.diagnostic(`exit ${result.code} after ${result.ms} ms`);
+        assert.equal(result.code, 2, result.stderr);
+        assert.ok(result.ms < 30_000, `stopped after ${result.ms} ms`);
+        const last = exitLine(result);
+        assert.deepEqual({ event: last.event, program: last.program, exit_code: last.exit_code }, { event: 'exit', program: 'api', exit_code: 2 });
+        assert.match(last.msg, /^edge-sidecar: program 'api' refused its configuration \(exit status 78\); last error: /);
+        assert.match(last.msg, reason);
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
+    });
+  }
+});
+
+/** Crash loops: five exits within the window end the stack with exit code 1, however long each run lived. */
+const BROKEN_PROXY_PATH = `${path.join(FIXTURES, 'broken-proxy')}:${VENV_BIN}:${process.env.PATH ?? ''}`;
+const LOOPS: [name: string, program: string, lastError: RegExp, env: Record<string, string>][] = [
+  ['an app that cannot be imported', 'api', /Could not import module "nonexistent"/, { APP_MODULE: 'nonexistent:app' }],
+  [
+    'an app that fails 2 s into each start (longer than the old startsecs)',
+    'api',
+    /RuntimeError: crashy app: cannot reach its dependency/,
+    { APP_MODULE: 'crashy_app:app', PYTHONPATH: FIXTURES, CRASH_AFTER: '2' },
+  ],
+  // PROXY_FALLBACK=direct replaces only a proxy that had served: one that never started fails the start.
+  [
+    'a proxy that never starts, even with PROXY_FALLBACK=direct',
+    'proxy',
+    /simulated proxy failure/,
+    { APP_MODULE: 'fake_app:app', PYTHONPATH: FIXTURES, PROXY_FALLBACK: 'direct', PATH: BROKEN_PROXY_PATH },
+  ],
+];
+describe('a program that keeps exiting stops the stack with exit code 1 and says why', { concurrency: true }, () => {
+  for (const [name, program, lastError, env] of LOOPS) {
+    test(name, async (t) => {
+      const result = await runTimed(env, 90_000);
+      t.diagnostic(`exit ${result.code} after ${result.ms} ms`);
+      assert.equal(result.code, 1, result.stderr);
+      const last = exitLine(result);
+      assert.deepEqual({ event: last.event, program: last.program, exit_code: last.exit_code }, { event: 'exit', program, exit_code: 1 });
+      const loop = new RegExp(`^edge-sidecar: program '${program}' crash-looped \\(5 exits in \\d+ s, the last exit status \\d+\\); last error: `);
+      assert.match(last.msg, loop);
+      assert.match(last.msg, lastError);
+      assert.doesNotMatch(result.stderr, /"event": "fallback"/, 'no fallback for a proxy that never served');
+    });
+  }
+});
+
+describe('a port already in use is refused with one line; the stack already there keeps serving', () => {
+  let first: Stack;
+  before(async () => {
+    first = await startStack();
+  });
+  after(async () => {
+    await first?.stop();
+  });
+  for (const variable of ['PORT', 'API_PORT'] as const) {
+    test(variable, async () => {
+      const busy = variable === 'PORT' ? first.port : first.apiPort;
+      const other = String(await freePort());
+      const env = variable === 'PORT' ? { PORT: String(busy), API_PORT: other } : { PORT: other, API_PORT: String(busy) };
+      const result = await runEntrypoint({ ...env, APP_MODULE: 'fake_app:app', PYTHONPATH: FIXTURES });
+      assert.equal(result.code, 2, result.stderr);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line, got:\n${result.stderr}`);
+      assert.match(lines[0]!, new RegExp(`^edge-sidecar: cannot start: ${variable} ${busy} is already in use`));
+      assert.equal(result.stdout, '', 'nothing started');
+      const res = await request(`${first.base}/fake/ok`, { headers: { Origin: 'http://localhost:3001' } });
+      assert.equal(res.status, 200);
+      assert.deepEqual(values(res, 'access-control-allow-origin'), ['http://localhost:3001']);
+      assert.equal(stackPids(first.port, (argv) => argv[0]?.endsWith('caddy') === true).length, 1, 'one Caddy on the port');
     });
   }
 });

@@ -1,32 +1,20 @@
 // Self-healing through the real stack: a hung API (SIGSTOP) is detected, restarted, and alerted once.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { startAlertReceiver, type AlertReceiver } from '../../src/harness/alerts.ts';
 import { request, values } from '../../src/harness/http.ts';
 import { startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
 
-interface Alert { text: string; program: string; reason: string; time: number }
-
 describe('watchdog', () => {
-  const alerts: Alert[] = [];
-  const receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      alerts.push(JSON.parse(body) as Alert);
-      res.writeHead(200).end();
-    });
-  });
+  let receiver: AlertReceiver;
   let stack: Stack;
   before(async () => {
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const { port } = receiver.address() as AddressInfo;
-    stack = await startStack({ env: { ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/hook` } });
+    receiver = await startAlertReceiver();
+    stack = await startStack({ env: { ALERT_WEBHOOK_URL: receiver.url } });
   });
   after(async () => {
     await stack?.stop();
-    receiver.close();
+    await receiver?.close();
   });
 
   test('SIGSTOP of the API: /health 503 within 1 s, restarted within 20 s, one alert', async () => {
@@ -49,6 +37,7 @@ describe('watchdog', () => {
         }
         return pid !== hung && (await request(`${stack.base}/health`, { timeoutMs: 1000 })).status === 200;
       }, 20_000 - (Date.now() - started));
+      const { alerts } = receiver;
       await waitFor(async () => alerts.length > 0, 5_000);
       assert.equal(alerts.length, 1, JSON.stringify(alerts));
       assert.equal(alerts[0]!.program, 'api');

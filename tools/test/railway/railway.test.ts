@@ -24,6 +24,7 @@ const OVERLAP = '30';
 const COMMON: [name: string, value: string][] = [
   ['PORT', PORT],
   ['PROXY_MODE', 'sidecar'],
+  ['PROXY_FALLBACK', 'direct'],
   ['CORS_ALLOW_METHODS', 'GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD'],
   ['CORS_ALLOW_HEADERS', 'Authorization, Content-Type, Accept, X-Requested-With, X-Tenant-ID'],
   ['CORS_EXPOSE_HEADERS', 'X-Request-ID'],

@@ -1,0 +1,157 @@
+"""The stack's output paths: threads that copy supervisord's and each program's lines to our stdout/stderr.
+
+Every line leaves as one JSON object (supervisor_log.py). While copying, a relay hands what the
+supervision needs to `observe`: supervisord's own events, and each program's error lines. Threads
+are started only after supervisord is spawned, so the fork happens while this process has one thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge_sidecar.supervision import error_text
+from edge_sidecar.supervisor_log import LineSplitter, convert_entry, program_line
+
+# Called with ("event", fields) for a supervisord event, ("error", program, text) for an error line.
+Observer = Callable[[tuple[object, ...]], None]
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is out: a pipe or socket may take only part of a large write."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class Sink:
+    """Writes to `fd`; if `fd` stops accepting writes, drops the output and keeps going. A relay that
+    stopped reading would fill its pipe and block supervisord and every program logging through it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.writable = fd, True
+
+    def write(self, data: bytes) -> None:
+        if data and self.writable:
+            try:
+                write_all(self.fd, data)
+            except OSError:
+                self.writable = False
+
+
+@dataclass
+class Relays:
+    """The pipes and FIFOs of one stack and the threads that drain them."""
+
+    observe: Observer
+    threads: list[threading.Thread] = field(default_factory=list)
+    _starts: list[Callable[[], None]] = field(default_factory=list)
+    _own_ends: list[int] = field(default_factory=list)
+    _child_ends: list[int] = field(default_factory=list)
+
+    def _thread(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self.threads.append(thread)
+        self._starts.append(thread.start)
+
+    def stdout_for_child(self, fd: int) -> int:
+        """A descriptor supervisord can open as /dev/stdout: `fd` itself, or a pipe relayed into it.
+
+        supervisord reopens /dev/stdout per program, which fails with ENXIO when our stdout is a
+        socket (Node's child_process, systemd's journal): then relay through a pipe, byte for byte.
+        """
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            return fd
+        read_end, write_end = os.pipe()
+        self._child_ends.append(write_end)
+        sink = Sink(fd)
+
+        def relay() -> None:
+            while chunk := os.read(read_end, 65536):
+                sink.write(chunk)
+            os.close(read_end)
+
+        self._thread(f"relay-fd{fd}", relay)
+        return write_end
+
+    def supervisord_stderr(self, fd: int) -> int:
+        """A pipe for supervisord's own log: each line reaches `fd` as JSON; its events are observed."""
+        read_end, write_end = os.pipe()
+        self._child_ends.append(write_end)
+        sink = Sink(fd)
+
+        def relay() -> None:
+            splitter = LineSplitter()
+            while chunk := os.read(read_end, 65536):
+                self._supervisord_lines(sink, splitter.feed(chunk))
+            self._supervisord_lines(sink, splitter.finish())
+            os.close(read_end)
+
+        self._thread(f"supervisord-log-fd{fd}", relay)
+        return write_end
+
+    def _supervisord_lines(self, sink: Sink, lines: Iterable[bytes]) -> None:
+        out = []
+        for line in lines:
+            data, entry = convert_entry(line)
+            out.append(data)
+            if entry is not None and "event" in entry:
+                self.observe(("event", entry))
+        # Each read's complete lines are written at once, so no line waits for the next one.
+        sink.write(b"".join(out))
+
+    def program_fifo(self, path: Path, program: str, fd: int) -> None:
+        """A FIFO at `path` that supervisord opens as `program`'s log file: lines reach `fd` as JSON
+        and the program's error lines are observed, so a crash can be reported with its last error.
+
+        We hold a write end ourselves, so the read end never sees end-of-file while supervisord
+        reopens the FIFO at each spawn; it is closed in close_own_ends(), once supervisord has exited.
+        """
+        os.mkfifo(path, 0o600)
+        read_end = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # does not wait for a writer
+        self._own_ends.append(os.open(path, os.O_WRONLY))  # succeeds: a reader exists
+        os.set_blocking(read_end, True)
+        sink = Sink(fd)
+
+        def relay() -> None:
+            splitter = LineSplitter()
+            while chunk := os.read(read_end, 65536):
+                self._program_lines(sink, program, splitter.feed(chunk))
+            self._program_lines(sink, program, splitter.finish())
+            os.close(read_end)
+
+        self._thread(f"{program}-log", relay)
+
+    def _program_lines(self, sink: Sink, program: str, lines: Iterable[bytes]) -> None:
+        out = []
+        for line in lines:
+            data, entry, text = program_line(line, program)
+            out.append(data)
+            error = error_text(entry, text) if data else None
+            if error:
+                self.observe(("error", program, error))
+        sink.write(b"".join(out))
+
+    def start(self) -> None:
+        """Close our copies of the child's pipe ends (it holds them now) and start every relay."""
+        for fd in self._child_ends:
+            if fd not in (1, 2):
+                os.close(fd)
+        self._child_ends.clear()
+        for start in self._starts:
+            start()
+
+    def close_own_ends(self) -> None:
+        for fd in self._own_ends:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._own_ends.clear()
+
+    def join(self, timeout: float) -> None:
+        for thread in self.threads:
+            thread.join(timeout=timeout)
