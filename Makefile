@@ -15,7 +15,7 @@ TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
 # open (the stacks it started then stop: tools/src/harness/stack.ts); no test may run past 15 min.
 NODE_TEST_FLAGS := --test-force-exit --test-timeout=900000
 
-.PHONY: help install run serve test test-py test-ts lint image bench bench-image bench-pool bench-auth lock
+.PHONY: help install run serve test test-py test-ts lint image drills bench bench-image bench-pool bench-auth lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ lint: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## ruff, mypy, tsc
 
 image: ## build the Docker image edge-sidecar:local (base via debootstrap when no registry)
 	@deploy/image/build.sh
+
+drills: install ## deploy drills on the local replica of Railway's deploy semantics (part of make test too)
+	@PATH="$(BIN):$$PATH" $(TSX) --test $(NODE_TEST_FLAGS) $(TOOLS)/test/platform/drills.test.ts
 
 bench: install ## sidecar vs direct uvicorn, side by side (not part of make test)
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/sidecar-vs-direct.ts

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { validateGraph, type DatabaseNode, type ProjectDefinition, type ServiceNode, type VariableValue } from 'railway/iac';
 import { REPO, VENV_BIN } from '../../src/harness/stack.ts';
-import { desiredState, graphOf, loadRailwayModule, resourcesOf } from './evaluate.ts';
+import { desiredState, graphOf, loadRailwayModule, resourcesOf } from '../../src/railway/evaluate.ts';
 
 // ---- what each environment must get (the design doc's Environment table and issue 3) ----
 type Expected = { replicas: number; origins: string; domain: string | null };

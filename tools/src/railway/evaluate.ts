@@ -1,5 +1,6 @@
 // Loads .railway/railway.ts offline the way the Railway CLI calls it, and turns its result into the graph
-// that railway/iac's validateGraph checks. Used by railway.test.ts; nothing here touches the network.
+// that railway/iac's validateGraph checks. Used by railway.test.ts and the local platform replica
+// (tools/src/platform); nothing here touches the network.
 import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +14,7 @@ import {
   type RailwayProgram,
   type ResourceNode,
 } from 'railway/iac';
-import { REPO } from '../../src/harness/stack.ts';
+import { REPO } from '../harness/stack.ts';
 
 export const RAILWAY_FILE = path.join(REPO, '.railway', 'railway.ts');
 
