@@ -13,14 +13,24 @@ export const FIXTURES = path.join(REPO, 'tools', 'test', 'fixtures');
 
 /** A port that was free a moment ago (the OS picks it). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * `n` distinct ports that were free a moment ago: all held open together while the OS picks them, so two
+ * calls in a row can never return the same port (a stack whose PORT equals its API_PORT is refused).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => resolve(srv));
+    })),
+  );
+  const ports = servers.map((srv) => (srv.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  return ports;
 }
 
 export interface ExitResult {
@@ -118,7 +128,7 @@ async function authEnv(opts: StackOptions): Promise<Record<string, string>> {
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const mode = opts.mode ?? 'sidecar';
-  const [port, apiPort] = [await freePort(), await freePort()];
+  const [port, apiPort] = (await freePorts(2)) as [number, number];
   const env: Record<string, string> = {
     PORT: String(port),
     API_PORT: String(apiPort),

@@ -2,7 +2,7 @@
 // drills, not a product. It does what Railway documents and no more; each rule cites the page it copies.
 import { docker, dockerOk, labelArgs, uniqueName } from '../harness/docker.ts';
 import { request } from '../harness/http.ts';
-import { freePort } from '../harness/stack.ts';
+import { freePorts } from '../harness/stack.ts';
 import type { Deployment, DeployTarget, GoodRecord } from '../deploy/guard.ts';
 import type { Edge } from './edge.ts';
 import type { PlatformSpec } from './spec.ts';
@@ -37,6 +37,7 @@ export class LocalPlatform implements DeployTarget {
   private serial = 0;
   private readonly teardowns: Promise<void>[] = [];
   private readonly all: LocalDeployment[] = [];
+  private readonly used = new Set<number>();
 
   constructor(private readonly opts: ReplicaOptions) {
     this.name = `local replica of ${opts.spec.environment}`;
@@ -75,12 +76,24 @@ export class LocalPlatform implements DeployTarget {
     return this.start(old.image, old.variables);
   }
 
+  /** Two ports for a new container, never handed out before by this platform: with host networking a port
+   *  given to a container that has not bound it yet still looks free, and deploys may start side by side. */
+  private async ports(): Promise<[number, number]> {
+    for (;;) {
+      const [a, b] = (await freePorts(2)) as [number, number];
+      if (!this.used.has(a) && !this.used.has(b)) {
+        this.used.add(a).add(b);
+        return [a, b];
+      }
+    }
+  }
+
   /** Start `numReplicas` containers of `image`; each gets its own PORT, as Railway injects one. */
   private async start(image: string, variables: Record<string, string>): Promise<LocalDeployment> {
     const id = `d${++this.serial}`;
     const containers: LocalDeployment['containers'] = [];
     for (let r = 0; r < this.opts.spec.replicas; r++) {
-      const [port, apiPort] = [await freePort(), await freePort()];
+      const [port, apiPort] = await this.ports();
       const env = { ...variables, ...this.opts.platformVariables, PORT: String(port), API_PORT: String(apiPort), RAILWAY_DEPLOYMENT_ID: id };
       // Host networking: the containers reach the Auth0 stand-in on the host's loopback, and their ports
       // are loopback ports of the host (nothing listens elsewhere: Caddy binds :$PORT, uvicorn 127.0.0.1).
@@ -139,21 +152,14 @@ export class LocalPlatform implements DeployTarget {
     }
   }
 
-  /** Each container's last healthcheck answer, restarts, exit code and last log line: the refusal's reason. */
+  /** Each container's last healthcheck answer, restarts, state, and why its last run ended: the refusal's reason. */
   private async whyUnhealthy(d: LocalDeployment, last: Map<number, string>): Promise<string> {
     const parts: string[] = [];
     for (const c of d.containers) {
       const state = await docker(['inspect', '-f', '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}', c.id]);
       const [restarts, status, code] = state.stdout.trim().split(' ');
-      const logs = await docker(['logs', '--tail', '1', c.id]);
-      const lastLine = (logs.stderr.trim() || logs.stdout.trim()).split('\n').at(-1) ?? '';
-      let said = lastLine;
-      try {
-        said = String((JSON.parse(lastLine) as { msg?: string }).msg ?? lastLine);
-      } catch {
-        // plain text (a configuration refusal before anything ran)
-      }
-      parts.push(`last answer ${last.get(c.port) ?? 'none'}, ${restarts} restart(s), ${status} (exit ${code}), last line: ${said}`);
+      const logs = await docker(['logs', '--tail', '400', c.id]);
+      parts.push(`last answer ${last.get(c.port) ?? 'none'}, ${restarts} restart(s), ${status} (exit ${code}), ${lastReason(logs.stderr)}`);
     }
     return parts.join(' | ');
   }
@@ -187,6 +193,26 @@ export class LocalPlatform implements DeployTarget {
     await Promise.all(this.teardowns);
     for (const d of this.all) await this.remove(d);
   }
+}
+
+/**
+ * Why the container's most recent run that ended, ended: the entrypoint's one-line refusal (plain text) or its
+ * JSON exit line with a non-zero code; else the last line. A container may be mid-run (restarted) when asked.
+ */
+export function lastReason(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (line.startsWith('edge-sidecar: ')) return `refused: ${line}`;
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { event?: string; exit_code?: number; msg?: string };
+      if (entry.event === 'exit' && entry.exit_code !== 0 && entry.msg) return `ended: ${entry.msg}`;
+    } catch {
+      // a line cut by --tail or not JSON after all
+    }
+  }
+  return `last line: ${lines.at(-1) ?? ''}`;
 }
 
 /** The last deployment that passed the gate, kept in memory (the replica lives as long as its drills). */

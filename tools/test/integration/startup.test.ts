@@ -13,6 +13,7 @@ import {
   DEFAULT_AUDIENCE,
   FIXTURES,
   freePort,
+  freePorts,
   runEntrypoint,
   stackPids,
   startStack,
@@ -68,7 +69,8 @@ function exitLine(result: ExitResult): { msg: string; program?: string; exit_cod
 /** Run the entrypoint and time it; every case here must end by itself well within `boundMs`. */
 async function runTimed(env: Record<string, string>, boundMs: number): Promise<ExitResult & { ms: number }> {
   const started = Date.now();
-  const ports = { PORT: String(await freePort()), API_PORT: String(await freePort()) };
+  const [port, apiPort] = await freePorts(2);
+  const ports = { PORT: String(port), API_PORT: String(apiPort) };
   const result = await runEntrypoint({ ...ports, ...env }, boundMs + 30_000);
   return { ...result, ms: Date.now() - started };
 }
