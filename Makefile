@@ -15,7 +15,7 @@ TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
 # open (the stacks it started then stop: tools/src/harness/stack.ts); no test may run past 15 min.
 NODE_TEST_FLAGS := --test-force-exit --test-timeout=900000
 
-.PHONY: help install run serve test test-py test-ts lint image drills bench bench-image bench-pool bench-auth lock
+.PHONY: help install run serve test test-py test-ts lint image drills rehearse bench bench-image bench-pool bench-auth lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ serve: $(VENV)/.runtime ## run exactly what the container runs, natively (honour
 run: install ## the local demo on embedded defaults (SQLite): sidecar on :8080, demo page on :3001
 	@PATH="$(BIN):$$PATH" exec $(TSX) $(TOOLS)/src/demo/run.ts
 
-test: install lint test-py test-ts ## every test; non-zero exit on any failure
+test: install lint test-py test-ts rehearse ## every test, the browser rehearsal last; non-zero exit on any failure
 
 test-py: $(VENV)/.dev
 	@echo "==> pytest"
@@ -70,6 +70,9 @@ image: ## build the Docker image edge-sidecar:local (base via debootstrap when n
 
 drills: install ## deploy drills on the local replica of Railway's deploy semantics (part of make test too)
 	@PATH="$(BIN):$$PATH" $(TSX) --test $(NODE_TEST_FLAGS) $(TOOLS)/test/platform/drills.test.ts
+
+rehearse: install ## the demo in Chromium on the production names, both modes; HTML report under .rehearsal/ (docs/rehearsal.md)
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/src/rehearsal/cli.ts
 
 bench: install ## sidecar vs direct uvicorn, side by side (not part of make test)
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/sidecar-vs-direct.ts

@@ -68,6 +68,9 @@ export default defineRailway((ctx) => {
       // A Caddy that crash-loops after it served is replaced in the container by direct mode (same
       // policy, app-side): the fastest rollback, no redeploy; /health then answers 503 "degraded".
       PROXY_FALLBACK: "direct",
+      // Railway's edge proxies from 100.64.0.0/10: only its X-Forwarded-For/-Proto are believed, so
+      // the API sees https. Spelled out: a wider range would let clients forge their IP and scheme.
+      TRUSTED_PROXIES: "100.64.0.0/10",
       // The CORS policy, spelled out so the dashboard shows all of it and a change to the image's
       // defaults (deploy/cors.env, tuned for local work) never changes production by accident.
       CORS_ALLOW_ORIGINS: settings.origins,

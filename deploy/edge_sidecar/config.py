@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from edge_sidecar.policy import NEVER_RE, ConfigError, CorsPolicy, parse_policy
+from edge_sidecar.policy import NEVER_RE, ConfigError, CorsPolicy, parse_policy, split_list
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = DEPLOY_DIR / "cors.env"
@@ -21,6 +22,11 @@ _APP_MODULE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 # How long Caddy keeps retrying a request while the API restarts (its port refuses connections): a
 # uvicorn restart takes 1-2 s, so 10 s leaves room on a busy machine without hanging callers forever.
 RETRY_WINDOW_MAX = 10.0
+# TRUSTED_PROXIES: the widest network a proxy range may be. Wider ones (up to 0.0.0.0/0, ::/0) trust
+# nearly every client, and a trusted client can forge its IP and scheme in X-Forwarded-For/-Proto.
+MIN_PREFIX = {4: 8, 6: 16}
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class RuntimeConfig:
     upstream_idle_conns: int
     policy: CorsPolicy
     fallback: str = "direct"
+    # The TLS-terminating edge in front of the container, whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: tuple[Network, ...] = (ipaddress.IPv4Network("100.64.0.0/10"),)
 
 
 def load_defaults(path: Path = DEFAULTS_FILE) -> dict[str, str]:
@@ -50,6 +58,47 @@ def _port(env: Mapping[str, str], name: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise ConfigError(name, f"{raw!r} is not a port number from 1 to 65535")
     return int(raw)
+
+
+def _proxy_network(token: str) -> Network:
+    """One TRUSTED_PROXIES item: an address (as /32 or /128) or a network written without host bits."""
+    name = "TRUSTED_PROXIES"
+    if not token.isascii():
+        raise ConfigError(name, f"{token!r} has non-ASCII characters; write addresses with ASCII digits")
+    if "%" in token:  # Caddy refuses IPv6 zones in a range, and a zone names no proxy anyway
+        raise ConfigError(name, f"{token!r}: an IPv6 zone (%...) is not allowed; drop it")
+    try:
+        network = ipaddress.ip_network(token, strict=False)
+    except ValueError:
+        raise ConfigError(name, f"{token!r} is not an IPv4/IPv6 address or network (CIDR)") from None
+    forge = "trusting (nearly) everyone lets any client forge its IP and scheme; name only the edge's"
+    least = MIN_PREFIX[network.version]
+    if network.prefixlen < least:
+        raise ConfigError(name, f"{token!r} is wider than /{least}: {forge} addresses")
+    # An IPv6 range over ::ffff:0:0/96 holds IPv4 clients too (as IPv4-mapped addresses): that part is
+    # held to the IPv4 bound, so ::/16 cannot trust every IPv4 client when 0.0.0.0/0 is refused.
+    if network.version == 6 and network.overlaps(_IPV4_MAPPED) and network.prefixlen - 96 < MIN_PREFIX[4]:
+        raise ConfigError(
+            name, f"{token!r} holds IPv4-mapped addresses wider than IPv4 /{MIN_PREFIX[4]}: {forge} addresses"
+        )
+    # Host bits set (100.64.0.1/10) is a typo for an address or for another network: refused, not
+    # silently widened to the network it falls in.
+    if "/" in token and ipaddress.ip_address(token.split("/", 1)[0]) != network.network_address:
+        raise ConfigError(
+            name, f"{token!r} has host bits set; write the network as {network} (or the address alone)"
+        )
+    return network
+
+
+def parse_trusted_proxies(raw: str) -> tuple[Network, ...]:
+    """TRUSTED_PROXIES: a space/comma list of addresses or CIDRs, in order, without repeats."""
+    tokens = split_list(raw)
+    if not tokens:
+        raise ConfigError(
+            "TRUSTED_PROXIES",
+            "empty; name the addresses of the TLS-terminating edge (default 100.64.0.0/10, Railway's)",
+        )
+    return tuple(dict.fromkeys(_proxy_network(token) for token in tokens))
 
 
 def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
@@ -80,8 +129,9 @@ def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
     fallback = env.get("PROXY_FALLBACK", "").strip()
     if fallback not in FALLBACKS:
         raise ConfigError("PROXY_FALLBACK", f"{fallback!r} is not one of {', '.join(FALLBACKS)}")
+    trusted = parse_trusted_proxies(env.get("TRUSTED_PROXIES", ""))
     policy = parse_policy(env)
-    return RuntimeConfig(mode, port, api_port, app_module, timeout, int(idle_raw), policy, fallback)
+    return RuntimeConfig(mode, port, api_port, app_module, timeout, int(idle_raw), policy, fallback, trusted)
 
 
 def upstream_try_duration(upstream_timeout: float) -> float:
@@ -124,4 +174,6 @@ def caddy_env(config: RuntimeConfig) -> dict[str, str]:
         "EDGE_UPSTREAM_TIMEOUT": caddy_duration(config.upstream_timeout),
         "EDGE_UPSTREAM_TRY_DURATION": caddy_duration(upstream_try_duration(config.upstream_timeout)),
         "EDGE_UPSTREAM_IDLE_CONNS": str(config.upstream_idle_conns),
+        # Caddyfile `trusted_proxies static {$EDGE_TRUSTED_PROXIES}`: one range per word.
+        "EDGE_TRUSTED_PROXIES": " ".join(str(n) for n in config.trusted_proxies),
     }

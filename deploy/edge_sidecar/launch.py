@@ -76,8 +76,16 @@ def child_env(env: Mapping[str, str], config: RuntimeConfig, run_dir: Path | Non
         "EDGE_PYTHON": sys.executable,
         # The fallback program (supervisord.conf [program:direct]) runs exactly direct mode's command.
         "EDGE_DIRECT_COMMAND": shlex.join(direct_argv(config)),
+        # The api program trusts X-Forwarded-For entries from Caddy and from the edge, so the client it
+        # sees is the browser, not the edge (Caddy appends the edge's address to the edge's header).
+        "EDGE_FORWARDED_ALLOW_IPS": forwarded_allow_ips(config),
         **private,
     }
+
+
+def forwarded_allow_ips(config: RuntimeConfig) -> str:
+    """uvicorn's --forwarded-allow-ips: loopback (Caddy, or a local edge) and the edge's TRUSTED_PROXIES."""
+    return ",".join(["127.0.0.1", *(str(n) for n in config.trusted_proxies)])
 
 
 def direct_argv(config: RuntimeConfig) -> list[str]:
@@ -85,8 +93,8 @@ def direct_argv(config: RuntimeConfig) -> list[str]:
     return [
         "uvicorn", "edge_sidecar.direct:create_app", "--factory",
         "--host", "0.0.0.0", "--port", str(config.port),  # noqa: S104 - the public port, on purpose
-        # Here uvicorn faces Railway's edge itself: trust its range (never '*') for X-Forwarded-Proto.
-        "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1,100.64.0.0/10",
+        # Here uvicorn faces the edge itself: trust TRUSTED_PROXIES (never '*') for X-Forwarded-*.
+        "--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips(config),
         "--timeout-keep-alive", "65", "--timeout-graceful-shutdown", "20", "--no-access-log",
         # JSON log lines, as in sidecar mode (supervisord.conf passes the same file).
         "--log-config", str(DEPLOY_DIR / "edge_sidecar" / "uvicorn-log.json"),

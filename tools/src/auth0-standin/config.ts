@@ -102,6 +102,8 @@ export class StandinConfigError extends Error {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+// A DNS name whose last label starts with a letter (so never an IPv4 address).
+const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function absoluteUri(name: string, value: string): URL {
   const url = URL.parse(value);
@@ -118,8 +120,11 @@ function positiveInt(name: string, value: number): number {
 export function resolveOptions(options: StandinOptions, port: number): ResolvedOptions {
   const issuer = options.issuer ?? `http://127.0.0.1:${port}/`;
   const issuerUrl = absoluteUri('issuer', issuer);
-  if (!['http:', 'https:'].includes(issuerUrl.protocol) || !LOOPBACK_HOSTS.has(issuerUrl.hostname)) {
-    throw new StandinConfigError(`issuer: the stand-in serves loopback only (http://127.0.0.1:<port>/): ${JSON.stringify(issuer)}`);
+  // A public-looking https issuer (e.g. https://tenant.eu.auth0.com/) is for a TLS edge in front that gives the
+  // stand-in that name on loopback (the rehearsal's); the stand-in itself always binds 127.0.0.1.
+  const named = issuerUrl.protocol === 'https:' && DNS_NAME.test(issuerUrl.hostname) && !issuerUrl.port;
+  if (!named && (!['http:', 'https:'].includes(issuerUrl.protocol) || !LOOPBACK_HOSTS.has(issuerUrl.hostname))) {
+    throw new StandinConfigError(`issuer: the stand-in serves loopback only (http://127.0.0.1:<port>/), or https://<dns name>/ behind a TLS edge: ${JSON.stringify(issuer)}`);
   }
   if (issuerUrl.pathname !== '/' || issuerUrl.search || !issuer.endsWith('/')) {
     throw new StandinConfigError(`issuer: must be scheme://host[:port]/ with Auth0's trailing slash: ${JSON.stringify(issuer)}`);

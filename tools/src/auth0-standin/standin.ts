@@ -66,6 +66,33 @@ function jwtClaim(token: string, claim: string): unknown {
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** GET / : what this tenant is (the settings docs/auth0-setup.md makes in a real one), every value escaped. */
+function indexPage(o: ResolvedOptions, signingKid: string): string {
+  const e = escapeHtml;
+  const list = (values: readonly string[]): string => (values.length ? values.map((v) => `<code>${e(v)}</code>`).join(' ') : '<em>none</em>');
+  const rows: [string, string][] = [
+    ['issuer (<code>iss</code>)', `<code>${e(o.issuer)}</code>`],
+    ['API identifier (audience)', `<code>${e(o.audience)}</code>, RS256, access tokens ${o.accessTokenTtl} s`],
+    ['API permissions', list(o.apiScopes)],
+    ['client id', `<code>${e(o.clientId)}</code> (Regular Web Application, client_secret_post)`],
+    ['allowed callback URLs', list(o.redirectUris)],
+    ['allowed logout URLs', list(o.logoutUrls)],
+    ['refresh tokens', `rotation on (reuse revokes the family), lifetime ${o.refreshTokenTtl} s`],
+    ['tenant claim', `<code>${e(o.tenantClaim)}</code>`],
+    ['dev user', `<code>${e(o.devUser.sub)}</code> ${e(o.devUser.name)} &lt;${e(o.devUser.email)}&gt;, tenant <code>${e(o.devUser.tenantId)}</code>, permissions ${list(o.devUser.permissions)}${o.autoLogin ? ', logged in without a form' : ''}`],
+    ['signing key', `<code>${e(signingKid)}</code>`],
+  ];
+  const link = (path: string): string => {
+    const href = new URL(path, o.issuer).href;
+    return `<a href="${e(href)}">${e(href)}</a>`;
+  };
+  return (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Local Auth0 stand-in</title></head><body>' +
+    `<h1>Local Auth0 stand-in</h1><table>${rows.map(([k, v]) => `<tr><th align="left">${k}</th><td>${v}</td></tr>`).join('')}</table>` +
+    `<p>Discovery: ${link(PATHS.discovery)}<br>JWKS: ${link(PATHS.jwks)}</p></body></html>`
+  );
+}
+
 /** Starts the stand-in on 127.0.0.1; resolves once it accepts requests. */
 export async function startStandin(options: StandinOptions = {}): Promise<Standin> {
   const keysIn = options.keys ?? [generateSigningKey('standin-1')];
@@ -101,6 +128,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
 
   const build = (signingKeys: readonly SigningKey[]): { provider: Provider; callback: http.RequestListener } => {
     const provider = new Provider(o.issuer, providerConfiguration(o, { adapter: store.factory, keys: signingKeys, cookieKeys }));
+    // Behind a TLS edge (an https issuer): trust its X-Forwarded-Proto, as Auth0's own edge is trusted.
+    provider.proxy = o.issuer.startsWith('https:');
     // Auth0 answers invalid_grant with 403 (oidc-provider uses 400).
     provider.use(async (ctx, next) => {
       await next();
@@ -227,6 +256,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     const url = new URL(req.url ?? '/', o.issuer);
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) return html(res, 200, indexPage(o, keys[0]!.kid));
     if (path === PATHS.jwks && (method === 'GET' || method === 'HEAD')) return jwks(req, res);
     if (path === PATHS.userinfo) return userinfo(req, res);
     if (path === PATHS.logout && method === 'GET') return logout(req, res, url);

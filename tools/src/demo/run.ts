@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseServerArgs } from '../auth0-standin/config.ts';
 import { startStandin } from '../auth0-standin/standin.ts';
-import { REPO, standinEnv, VENV_BIN } from '../harness/stack.ts';
+import { request } from '../harness/http.ts';
+import { REPO, standinEnv, VENV_BIN, waitFor } from '../harness/stack.ts';
+import { banner, exitedBeforeReady, notReadyInTime, READY_TIMEOUT_MS, WAITING_LINE } from './banner.ts';
 import { startDemoPage } from './server.ts';
 
 const port = process.env.PORT ?? '8080';
@@ -27,14 +29,9 @@ const stack = spawn(path.join(VENV_BIN, 'python'), [path.join(REPO, 'deploy', 'e
   env: { ...process.env, ...standinEnv(standin), PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`, PORT: port },
   stdio: 'inherit',
 });
-console.log(`
-  edge-sidecar demo
-    API through Caddy   http://localhost:${port}   (health: /health, items: /api/v1/items, login: /api/v1/auth/*)
-    Auth0 stand-in      ${standin.issuer}   (logs in ${standin.devUser.email}, tenant ${standin.devUser.tenantId}, without a form)
-    demo page           ${page.url}/?api=http://localhost:${port}
-  Ctrl-C stops everything.
-`);
 let stopping = false;
+let ready = false;
+let failed = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
@@ -43,6 +40,33 @@ const stop = () => {
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 stack.on('exit', async (code, signal) => {
+  if (!ready && !stopping) console.error(exitedBeforeReady(code, signal));
   await Promise.all([page.close(), standin.stop()]);
-  process.exit(code ?? (signal ? 1 : 0));
+  process.exit(failed ? 1 : (code ?? (signal ? 1 : 0)));
 });
+
+// The URLs only once the stack answers /health (proxy, API and DB ready) through Caddy on $PORT.
+console.log(WAITING_LINE);
+let last = 'no answer yet';
+const healthy = async () => {
+  const res = await request(`http://127.0.0.1:${port}/health`, { timeoutMs: 2_000 }).catch((err: Error) => {
+    last = err.message;
+    throw err;
+  });
+  last = `HTTP ${res.status}`;
+  return res.status === 200;
+};
+const gone = () => stack.exitCode !== null || stack.signalCode !== null;
+await waitFor(healthy, READY_TIMEOUT_MS, gone).then(
+  () => {
+    ready = true;
+    console.log(banner({ port, issuer: standin.issuer, devUserEmail: standin.devUser.email, tenantId: standin.devUser.tenantId, pageUrl: page.url }));
+  },
+  () => {
+    // An exit is reported by the exit handler; a timeout here.
+    if (gone() || stopping) return;
+    failed = true;
+    console.error(notReadyInTime(READY_TIMEOUT_MS, last));
+    stop();
+  },
+);

@@ -17,7 +17,9 @@ test('bad options are refused with a message naming them', () => {
   const cases: [string, Parameters<typeof resolveOptions>[0], RegExp][] = [
     ['issuer without trailing slash', { issuer: 'http://127.0.0.1:3002' }, /issuer/],
     ['issuer with a path', { issuer: 'http://127.0.0.1:3002/tenant/' }, /issuer/],
-    ['issuer not on loopback', { issuer: 'https://example.auth0.com/' }, /loopback/],
+    ['http issuer not on loopback', { issuer: 'http://example.auth0.com/' }, /loopback/],
+    ['https issuer on an address, not a name', { issuer: 'https://192.0.2.1/' }, /loopback/],
+    ['https issuer with a port behind the edge', { issuer: 'https://example.auth0.com:8443/' }, /loopback/],
     ['audience not absolute', { audience: 'my-api' }, /audience/],
     ['no callback', { redirectUris: [] }, /redirectUris/],
     ['callback not http(s)', { redirectUris: ['myapp://cb'] }, /http/],
@@ -28,6 +30,10 @@ test('bad options are refused with a message naming them', () => {
   for (const [name, options, message] of cases) {
     assert.throws(() => resolveOptions(options, 3002), (err: Error) => err instanceof StandinConfigError && message.test(err.message), name);
   }
+});
+
+test('an https issuer with a DNS name is allowed: a TLS edge in front gives the loopback server that name', () => {
+  assert.equal(resolveOptions({ issuer: 'https://zebra-demo.eu.auth0.com/' }, 3002).issuer, 'https://zebra-demo.eu.auth0.com/');
 });
 
 test('localhost issuers are allowed (a browser-facing name for the same loopback server)', () => {

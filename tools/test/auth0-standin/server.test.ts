@@ -45,7 +45,7 @@ test('server.ts prints the issuer, answers discovery, and exits 0 on SIGINT', as
 });
 
 test('bad configuration exits 2 with one line naming the problem', async () => {
-  const p = run(['--port', '0'], { AUTH0_STANDIN_ISSUER: 'https://tenant.auth0.com/' });
+  const p = run(['--port', '0'], { AUTH0_STANDIN_ISSUER: 'http://tenant.auth0.com/' });
   assert.equal(await p.exited, 2);
   const lines = p.err().split('\n').filter((l) => l.startsWith('auth0-standin:'));
   assert.equal(lines.length, 1, p.err());

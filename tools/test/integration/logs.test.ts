@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { startStandin } from '../../src/auth0-standin/standin.ts';
 import { loginThroughApi } from '../../src/harness/auth.ts';
 import { request, values } from '../../src/harness/http.ts';
-import { startStack, type Stack } from '../../src/harness/stack.ts';
+import { startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
 
 type Entry = Record<string, unknown>;
 
@@ -76,5 +76,38 @@ test('a request through Caddy: Caddy and API lines share its request id', async 
   } finally {
     await stack.stop();
     await standin.stop();
+  }
+});
+
+test("the watchdog's /health/proxy probes stay out of Caddy's access log; /health (the platform's) is logged", async () => {
+  const stack = await startStack();
+  try {
+    const run = randomBytes(4).toString('hex');
+    const accessLines = () => jsonLines(stack).filter((e) => String(e.logger ?? '').startsWith('http.log.access'));
+    const uri = (e: Entry) => String((e.request as Entry | undefined)?.uri ?? '');
+    // Interleaved, so the /health lines that must appear bracket the /health/proxy ones that must not.
+    const healthIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const proxy = await request(`${stack.base}/health/proxy`, { headers: { 'X-Request-ID': `proxy-${run}-${i}` } });
+      assert.equal(proxy.status, 200, proxy.body);
+      const id = `health-${run}-${i}`;
+      const health = await request(`${stack.base}/health`, { headers: { 'X-Request-ID': id } });
+      assert.equal(health.status, 200, health.body);
+      healthIds.push(id);
+    }
+    const last = await request(`${stack.base}/fake/ok`, { headers: { 'X-Request-ID': `last-${run}` } });
+    assert.equal(last.status, 200);
+    await waitFor(
+      async () => [...healthIds, `last-${run}`].every((id) => accessLines().some((e) => e.request_id === id)),
+      10_000,
+    ).catch((err: Error) => assert.fail(`no access line for every /health request (${err.message}):\n${stack.logs()}`));
+    const health = accessLines().filter((e) => healthIds.includes(String(e.request_id)));
+    assert.deepEqual(health.map((e) => [uri(e), e.status]), healthIds.map(() => ['/health', 200]));
+    // Neither ours nor the stack's own (the entrypoint's first probe, the watchdog's every 5 s).
+    const proxyLines = accessLines().filter((e) => uri(e).startsWith('/health/proxy'));
+    assert.deepEqual(proxyLines, [], 'no access line for /health/proxy');
+    assert.match(stack.logs(), /"event": ?"serving"/, "the entrypoint's own /health/proxy probe did run");
+  } finally {
+    await stack.stop();
   }
 });

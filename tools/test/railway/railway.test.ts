@@ -25,6 +25,7 @@ const COMMON: [name: string, value: string][] = [
   ['PORT', PORT],
   ['PROXY_MODE', 'sidecar'],
   ['PROXY_FALLBACK', 'direct'],
+  ['TRUSTED_PROXIES', '100.64.0.0/10'],
   ['CORS_ALLOW_METHODS', 'GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD'],
   ['CORS_ALLOW_HEADERS', 'Authorization, Content-Type, Accept, X-Requested-With, X-Tenant-ID'],
   ['CORS_EXPOSE_HEADERS', 'X-Request-ID'],
@@ -227,6 +228,10 @@ for (const [environment, expected] of ENVIRONMENTS) {
       }
       const allowed = defaults.CORS_ALLOW_ORIGINS!.split(/[\s,]+/);
       for (const origin of expected.origins.split(' ')) assert.ok(allowed.includes(origin), `${origin} is a default origin too`);
+    });
+
+    test("TRUSTED_PROXIES is Railway's edge range, as the image default in deploy/cors.env", () => {
+      assert.equal(literals.TRUSTED_PROXIES, corsEnvDefaults().TRUSTED_PROXIES);
     });
 
     test('draining outlasts the container stop; overlap covers the upstream timeout', () => {
