@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edge_api.auth.deps import AuthContext
 from edge_api.auth.origins import TrustedOrigins
@@ -13,7 +15,13 @@ from edge_api.auth.settings import AuthSettings, load_auth_settings
 from edge_api.auth.tokens import AuthError
 from edge_api.config import Settings, get_settings
 from edge_api.db import Database
-from edge_api.errors import ApiError, handle_api_error, handle_auth_error
+from edge_api.errors import (
+    ApiError,
+    handle_api_error,
+    handle_auth_error,
+    handle_http_exception,
+    handle_validation_error,
+)
 from edge_api.log_setup import configure_logging
 from edge_api.readiness import ReadinessProbe
 from edge_api.request_id import RequestIdMiddleware
@@ -51,6 +59,9 @@ def create_app(settings: Settings | None = None, auth_settings: AuthSettings | N
     app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(AuthError, handle_auth_error)
+    # Bad input is always a JSON 4xx {"detail", "error"}: never an echo that fails to encode (a 500).
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(items.router)

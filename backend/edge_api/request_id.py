@@ -1,15 +1,17 @@
-"""X-Request-ID: echo the proxy's id on responses and expose it to log records of the request."""
+"""X-Request-ID: echo the proxy's id on responses and expose it to log records of the request.
+
+The proxy (Caddy, or direct mode's edge_sidecar.request_ids) always sends one sane id, made fresh when
+the caller's was not. Served without either, the API echoes only an id of the same pattern.
+"""
 
 import logging
-import re
 import time
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-HEADER = b"x-request-id"
-# Printable ASCII without spaces, bounded: anything else is not echoed nor logged.
-_VALID_ID = re.compile(r"[!-~]{1,128}")
+from edge_sidecar.request_ids import HEADER
+from edge_sidecar.request_ids import is_valid as is_valid_request_id
 
 # Does not propagate to "edge_api": log_setup (or the server's log config) gives it its handler.
 request_logger = logging.getLogger("edge_api.request")
@@ -21,7 +23,7 @@ def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == HEADER:
             text = value.decode("latin-1")
-            return text if _VALID_ID.fullmatch(text) else None
+            return text if is_valid_request_id(text) else None
     return None
 
 

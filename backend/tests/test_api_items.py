@@ -56,8 +56,8 @@ def test_name_is_stripped_and_200_chars_fit(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "expected_status", "expected_body"),
     [
-        ("GET", "/{id}", 404, {"detail": "Item not found"}),
-        ("DELETE", "/{id}", 404, {"detail": "Item not found"}),
+        ("GET", "/{id}", 404, {"detail": "Item not found", "error": "not_found"}),
+        ("DELETE", "/{id}", 404, {"detail": "Item not found", "error": "not_found"}),
         ("GET", "", 200, []),
     ],
 )

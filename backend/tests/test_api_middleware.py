@@ -21,6 +21,8 @@ from edge_api.request_id import RequestIdFilter
         (None, None),
         ("has space", None),
         ("x" * 129, None),
+        ("<script>alert(1)</script>", None),  # printable, but not the pattern (edge_sidecar.request_ids)
+        ("a,b", None),
     ],
 )
 @pytest.mark.parametrize("path", ["/health/live", "/api/v1/items", "/no-such-path"])

@@ -29,10 +29,14 @@ REFUSED_BODY = json.dumps(
 ).encode()
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    values = [v for k, v in scope["headers"] if k == name]
-    # Two Origin headers are not an origin: treat them as none allowed.
-    return values[0].decode("latin-1") if len(values) == 1 else None
+def _values(scope: Scope, name: bytes) -> list[str]:
+    return [v.decode("latin-1") for k, v in scope["headers"] if k == name]
+
+
+def _single(values: list[str]) -> str | None:
+    # Two Origin (or Access-Control-Request-Method) lines are not one value: none is allowed. Caddy
+    # gets there by matching the lines joined with ",", which no origin or method regex admits.
+    return values[0] if len(values) == 1 else None
 
 
 def cors_headers(policy: CorsPolicy, origin: str | None) -> list[tuple[bytes, bytes]]:
@@ -79,10 +83,12 @@ class CorsPolicyMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origin = _header(scope, b"origin")
-        request_method = _header(scope, b"access-control-request-method")
-        if scope["method"] == "OPTIONS" and origin is not None and request_method is not None:
-            await self._preflight(scope, send, origin, request_method)
+        origins = _values(scope, b"origin")
+        origin = _single(origins)
+        request_methods = _values(scope, b"access-control-request-method")
+        # A preflight is one by the presence of both headers (as Caddy's @preflight), however many lines.
+        if scope["method"] == "OPTIONS" and origins and request_methods:
+            await self._preflight(scope, send, origin, _single(request_methods))
             return
 
         started = False
@@ -110,10 +116,15 @@ class CorsPolicyMiddleware:
                 await send({"type": "http.response.body", "body": SERVER_ERROR_BODY})
             raise
 
-    async def _preflight(self, scope: Scope, send: Send, origin: str, method: str) -> None:
-        requested = _header(scope, b"access-control-request-headers")
+    async def _preflight(self, scope: Scope, send: Send, origin: str | None, method: str | None) -> None:
+        # Several Access-Control-Request-Headers lines are one list (joined as Caddy's placeholder does).
+        requested = ",".join(_values(scope, b"access-control-request-headers"))
         headers = [(b"vary", PREFLIGHT_VARY)]
-        if self.policy.allows_preflight(origin, method, requested):
+        if (
+            origin is not None
+            and method is not None
+            and self.policy.allows_preflight(origin, method, requested)
+        ):
             status, body = 204, b""
             headers += preflight_headers(self.policy, origin)
         else:

@@ -7,9 +7,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from edge_api import item_store
 from edge_api.deps import DatabaseDep, session_scope
 from edge_api.schemas import ItemCreate, ItemRead
+from edge_api.strict_json import StrictJsonRoute
 from edge_api.tenancy import TenantId
 
-router = APIRouter(prefix="/api/v1/items", tags=["items"])
+router = APIRouter(prefix="/api/v1/items", tags=["items"], route_class=StrictJsonRoute)
 
 # Ids are positive 64-bit integers; anything else cannot exist (422, not a database error).
 ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]

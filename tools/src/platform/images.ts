@@ -32,11 +32,11 @@ export async function buildVariant(tag: string, variant: Variant = {}, base = IM
 }
 
 const CADDYFILE = readFileSync(path.join(REPO, 'deploy', 'Caddyfile'), 'utf8');
-const ORIGIN_MATCHER = '@cors_origin header_regexp Origin `{$EDGE_CORS_ORIGIN_RE}`';
+const ORIGIN_MATCHER = '@cors_origin vars_regexp {http.request.header.Origin} `{$EDGE_CORS_ORIGIN_RE}`';
 if (!CADDYFILE.includes(ORIGIN_MATCHER)) throw new Error('deploy/Caddyfile changed: update the seeded fault in tools/src/platform/images.ts');
 
 /** The seeded proxy-config fault: Caddy reflects any origin on responses (healthchecks still pass). */
-export const CORS_FAULT: Variant = { files: { '/app/deploy/Caddyfile': CADDYFILE.replace(ORIGIN_MATCHER, '@cors_origin header_regexp Origin `.+`') } };
+export const CORS_FAULT: Variant = { files: { '/app/deploy/Caddyfile': CADDYFILE.replace(ORIGIN_MATCHER, '@cors_origin vars_regexp {http.request.header.Origin} `.+`') } };
 
 /** A `caddy` that can never start (the test fixture), where the image's venv has the real one. */
 export const NO_PROXY: Variant = { files: { '/opt/venv/bin/caddy': readFileSync(path.join(FIXTURES, 'broken-proxy', 'caddy'), 'utf8') } };
