@@ -3,7 +3,9 @@
 
 Bad configuration, or a port another process already listens on, stops the start here with one
 line on stderr naming the variable, exit code 2: plain text, as the contract asks, since nothing
-runs yet. Once the stack starts, every line on stdout and stderr is a JSON object (launch.py).
+runs yet. That covers the stack's variables and the service's DATABASE_URL and DB_HEALTH_TIMEOUT
+(the same checks the reference API runs, edge_sidecar/config.py), in both modes. Once the stack
+starts, every line on stdout and stderr is a JSON object (launch.py).
 """
 
 import os

@@ -1,4 +1,9 @@
-"""Application factory: ``create_app(settings)`` builds a fresh FastAPI app (no CORS: the sidecar owns it)."""
+"""Application factory: ``create_app(settings)`` builds a fresh FastAPI app (no CORS: the sidecar owns it).
+
+Hygiene (issue 13 class 7): no redirect is ever made from the request (a trailing-slash redirect is built
+from the caller's Host, so it went to any host the caller named), and the OpenAPI docs are off unless
+``API_DOCS=true`` (local use): in production they would publish every route and schema to anyone.
+"""
 
 import asyncio
 import os
@@ -7,6 +12,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edge_api.auth.deps import AuthContext
@@ -28,13 +35,37 @@ from edge_api.request_id import RequestIdMiddleware
 from edge_api.routes import auth, health, items
 
 
-def create_app(settings: Settings | None = None, auth_settings: AuthSettings | None = None) -> FastAPI:
+class DocsSettings(BaseSettings):
+    """``API_DOCS``: serve ``/docs``, ``/redoc`` and ``/openapi.json``; ``true`` or ``false`` (default)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+    api_docs: bool = False
+
+    @field_validator("api_docs", mode="before")
+    @classmethod
+    def _true_or_false(cls, value: object) -> object:
+        # Only the two words, as CORS_ALLOW_CREDENTIALS: pydantic's own bool would also take yes/on/1.
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in ("true", "false"):
+            raise ValueError("API_DOCS must be true or false")
+        return text == "true"
+
+
+def create_app(
+    settings: Settings | None = None,
+    auth_settings: AuthSettings | None = None,
+    api_docs: bool | None = None,
+) -> FastAPI:
     """Build the app; nothing touches the filesystem or the database until its lifespan starts.
 
     Auth settings are read here, not lazily: a deployment without a valid AUTH0_* configuration fails at
     start (AuthConfigError naming the variable) instead of answering every login with an error.
     """
     resolved = settings if settings is not None else get_settings()
+    docs = api_docs if api_docs is not None else DocsSettings().api_docs
     auth_context = AuthContext(
         auth_settings if auth_settings is not None else load_auth_settings(),
         TrustedOrigins.from_env(os.environ),
@@ -54,7 +85,20 @@ def create_app(settings: Settings | None = None, auth_settings: AuthSettings | N
             probe.close()
             database.dispose()
 
-    app = FastAPI(title="edge-sidecar reference API", lifespan=lifespan)
+    app = FastAPI(
+        title="edge-sidecar reference API",
+        lifespan=lifespan,
+        # Every route is declared without a trailing slash; "/api/v1/items/" is a 404, not a redirect.
+        # Starlette's redirect_slashes builds an absolute Location from the request's Host header (an open
+        # redirect to any host the caller names) and, made relative, "//evil.example/x/" would still leave
+        # the site. No API client needs it: the routes are documented, and a redirected cross-origin POST
+        # fails in the browser anyway.
+        redirect_slashes=False,
+        # Off unless API_DOCS=true: /docs, /redoc, /openapi.json and /docs/oauth2-redirect are then 404s.
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     app.state.auth = auth_context
     app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(ApiError, handle_api_error)

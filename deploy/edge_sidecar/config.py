@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from edge_sidecar.policy import NEVER_RE, ConfigError, CorsPolicy, parse_policy, split_list
+from edge_sidecar.policy import NEVER_RE, ConfigError, CorsPolicy, ascii_number, parse_policy, split_list
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = DEPLOY_DIR / "cors.env"
@@ -22,6 +22,19 @@ _APP_MODULE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 # How long Caddy keeps retrying a request while the API restarts (its port refuses connections): a
 # uvicorn restart takes 1-2 s, so 10 s leaves room on a busy machine without hanging callers forever.
 RETRY_WINDOW_MAX = 10.0
+# UPSTREAM_TIMEOUT: below 1 s Caddy answers 504 before the API's own readiness check can answer /health
+# (it waits up to DB_HEALTH_TIMEOUT, 0.8 s by default, for the DB), and before an ordinary request that
+# opens a database connection first; an hour is the most any caller waits behind a proxy.
+UPSTREAM_TIMEOUT_RANGE = (1.0, 3600.0)
+# DB_HEALTH_TIMEOUT (read by the reference API, edge_api/config.py): seconds, above 0, at most 60.
+DB_HEALTH_TIMEOUT_MAX = 60.0
+# Drivers the image ships (sync engine, requirements.lock) and the schemes platforms hand out for
+# Postgres (Railway: postgresql://, Heroku-style: postgres://), mapped to psycopg 3.
+SUPPORTED_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
+_POSTGRES_ALIASES = frozenset({"postgres", "postgresql"})
+# The previous FastAPI setup's variable (its rollback plan: "reset CORS_ORIGINS to the previous
+# configuration"). Not read: a second name for the policy would split it, so setting it is refused.
+LEGACY_ORIGINS = "CORS_ORIGINS"
 # TRUSTED_PROXIES: the widest network a proxy range may be. Wider ones (up to 0.0.0.0/0, ::/0) trust
 # nearly every client, and a trusted client can forge its IP and scheme in X-Forwarded-For/-Proto.
 MIN_PREFIX = {4: 8, 6: 16}
@@ -54,10 +67,71 @@ def effective_env(env: Mapping[str, str], defaults: Mapping[str, str]) -> dict[s
 
 
 def _port(env: Mapping[str, str], name: str) -> int:
-    raw = env.get(name, "").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise ConfigError(name, f"{raw!r} is not a port number from 1 to 65535")
-    return int(raw)
+    what = "a port number from 1 to 65535"
+    port = int(ascii_number(name, env.get(name, ""), what))
+    if not 1 <= port <= 65535:
+        raise ConfigError(name, f"{port} is not {what}")
+    return port
+
+
+def normalise_database_url(raw: str) -> str:
+    """DATABASE_URL: map ``postgres://``/``postgresql://`` to psycopg 3, refuse URLs the service cannot use.
+
+    Shared by the entrypoint (refused before anything starts) and the reference API (edge_api/config.py).
+    Raises ValueError whose message never repeats the URL: it usually carries a password.
+    """
+    # Imported here: SQLAlchemy is only needed when DATABASE_URL is set.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    value = raw.strip()
+    if not value:
+        raise ValueError("DATABASE_URL is empty")
+    scheme, separator, rest = value.partition("://")
+    if not separator:
+        raise ValueError("DATABASE_URL is not a URL (expected scheme://...)")
+    scheme = scheme.lower()
+    if scheme in _POSTGRES_ALIASES:
+        scheme = "postgresql+psycopg"
+    value = f"{scheme}://{rest}"
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):  # ValueError: e.g. a non-numeric port
+        raise ValueError("DATABASE_URL could not be parsed") from None
+    if url.drivername not in SUPPORTED_DRIVERS:
+        raise ValueError(
+            f"DATABASE_URL uses unsupported driver {url.drivername!r}; use sqlite:///<path> or postgresql://..."
+        )
+    return value
+
+
+def check_database_url(env: Mapping[str, str]) -> None:
+    """DATABASE_URL when set (unset: the API's SQLite default); ConfigError without the URL itself."""
+    if "DATABASE_URL" not in env:
+        return
+    try:
+        normalise_database_url(env["DATABASE_URL"])
+    except ValueError as err:
+        raise ConfigError("DATABASE_URL", str(err).removeprefix("DATABASE_URL ")) from None
+
+
+def db_health_timeout(raw: str) -> float:
+    """DB_HEALTH_TIMEOUT: seconds the readiness check waits for the DB, above 0 and at most 60."""
+    what = f"a number of seconds above 0, at most {DB_HEALTH_TIMEOUT_MAX:g}"
+    value = ascii_number("DB_HEALTH_TIMEOUT", raw, what, integer=False)
+    if not 0 < value <= DB_HEALTH_TIMEOUT_MAX:
+        raise ConfigError("DB_HEALTH_TIMEOUT", f"{raw.strip()!r} is not {what}")
+    return value
+
+
+def check_legacy_origins(env: Mapping[str, str]) -> None:
+    """Refuse CORS_ORIGINS when set to anything: the sidecar reads CORS_ALLOW_ORIGINS only."""
+    if env.get(LEGACY_ORIGINS, "").strip():
+        raise ConfigError(
+            LEGACY_ORIGINS,
+            "not read by the sidecar, whose variable is CORS_ALLOW_ORIGINS (same format); "
+            "unset CORS_ORIGINS or rename it to CORS_ALLOW_ORIGINS",
+        )
 
 
 def _proxy_network(token: str) -> Network:
@@ -112,26 +186,32 @@ def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
     app_module = env.get("APP_MODULE", "").strip()
     if not _APP_MODULE.fullmatch(app_module):
         raise ConfigError("APP_MODULE", f"{app_module!r} is not module:attribute")
+    least, most = UPSTREAM_TIMEOUT_RANGE
     timeout_raw = env.get("UPSTREAM_TIMEOUT", "").strip()
-    try:
-        timeout = float(timeout_raw)
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout <= 3600:
+    timeout_what = f"a number of seconds from {least:g} to {most:g}"
+    timeout = ascii_number("UPSTREAM_TIMEOUT", timeout_raw, timeout_what, integer=False)
+    if not 0 < timeout <= most:
+        raise ConfigError("UPSTREAM_TIMEOUT", f"{timeout_raw!r} is not {timeout_what}")
+    if timeout < least:
         raise ConfigError(
-            "UPSTREAM_TIMEOUT", f"{timeout_raw!r} is not a number of seconds above 0, at most 3600"
+            "UPSTREAM_TIMEOUT",
+            f"{timeout_raw!r} s is too short to serve anything: Caddy would answer 504 before the API's "
+            f"own /health check (DB_HEALTH_TIMEOUT) or a first DB connection could; use at least {least:g}",
         )
-    idle_raw = env.get("UPSTREAM_IDLE_CONNS", "").strip()
-    if not idle_raw.isdigit() or not 1 <= int(idle_raw) <= 65536:
-        raise ConfigError(
-            "UPSTREAM_IDLE_CONNS", f"{idle_raw!r} is not a number of connections from 1 to 65536"
-        )
+    idle_what = "a number of connections from 1 to 65536"
+    idle = int(ascii_number("UPSTREAM_IDLE_CONNS", env.get("UPSTREAM_IDLE_CONNS", ""), idle_what))
+    if not 1 <= idle <= 65536:
+        raise ConfigError("UPSTREAM_IDLE_CONNS", f"{idle} is not {idle_what}")
     fallback = env.get("PROXY_FALLBACK", "").strip()
     if fallback not in FALLBACKS:
         raise ConfigError("PROXY_FALLBACK", f"{fallback!r} is not one of {', '.join(FALLBACKS)}")
     trusted = parse_trusted_proxies(env.get("TRUSTED_PROXIES", ""))
+    check_legacy_origins(env)
     policy = parse_policy(env)
-    return RuntimeConfig(mode, port, api_port, app_module, timeout, int(idle_raw), policy, fallback, trusted)
+    check_database_url(env)
+    if "DB_HEALTH_TIMEOUT" in env:
+        db_health_timeout(env["DB_HEALTH_TIMEOUT"])
+    return RuntimeConfig(mode, port, api_port, app_module, timeout, idle, policy, fallback, trusted)
 
 
 def upstream_try_duration(upstream_timeout: float) -> float:

@@ -96,6 +96,10 @@ def direct_argv(config: RuntimeConfig) -> list[str]:
         # Here uvicorn faces the edge itself: trust TRUSTED_PROXIES (never '*') for X-Forwarded-*.
         "--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips(config),
         "--timeout-keep-alive", "65", "--timeout-graceful-shutdown", "20", "--no-access-log",
+        # Request heads bounded as Caddy's max_header_size bounds them: 431 beyond (edge_sidecar/limits.py).
+        "--http", "edge_sidecar.limits:HeaderLimitedProtocol",
+        # No "Server: uvicorn" on any answer, uvicorn's own 400/500 included (issue 13 class 7).
+        "--no-server-header",
         # JSON log lines, as in sidecar mode (supervisord.conf passes the same file).
         "--log-config", str(DEPLOY_DIR / "edge_sidecar" / "uvicorn-log.json"),
     ]  # fmt: skip

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+
+from publicsuffixlist import PublicSuffixList
 
 # One DNS label, lowercase: browsers serialise Origin hosts in lowercase, so an upper-case
 # variant is a different (disallowed) origin byte for byte.
@@ -18,7 +21,15 @@ _LABEL_RE = re.compile(_LABEL)
 _HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _METHOD = re.compile(r"[A-Za-z]+")
 _ORIGIN = re.compile(r"(?P<scheme>[^:/]+)://(?P<host>[^:/?#]*)(?::(?P<port>[^/?#]*))?(?P<rest>.*)", re.DOTALL)
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+# ASCII digits only: `\d` and str.isdigit() also take Arabic-Indic, full-width or superscript digits,
+# which int()/float() accept (or choke on) but no browser, Caddy or uvicorn means by a number.
+_IPV4 = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
+_INTEGER = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+# Method names browsers send in upper case whatever the page wrote (fetch normalises the first six), or
+# standard ones: a lower-case `get` in the list never matches a preflight's Access-Control-Request-Method.
+_STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 NEVER_RE = "^x^"  # RE2 and re: `^` after a character never matches, so this matches nothing.
 
@@ -29,6 +40,27 @@ class ConfigError(ValueError):
     def __init__(self, variable: str, message: str) -> None:
         super().__init__(f"{variable}: {message}")
         self.variable = variable
+
+
+def ascii_number(variable: str, raw: str, what: str, *, integer: bool = True) -> float:
+    """`raw` as a plain decimal number in ASCII digits (no sign, exponent, `_` or non-ASCII digits).
+
+    Python's int() and float() take Arabic-Indic and full-width digits (and str.isdigit() says yes to a
+    superscript two, which int() refuses with a traceback): a number here is what every other program
+    reading it means too.
+    """
+    value = raw.strip()
+    if not value.isascii():
+        raise ConfigError(variable, f"{value!r} has non-ASCII characters; expected {what}, in digits 0-9")
+    if not (_INTEGER if integer else _DECIMAL).fullmatch(value):
+        raise ConfigError(variable, f"{value!r} is not {what}")
+    return int(value) if integer else float(value)
+
+
+@lru_cache(maxsize=1)
+def public_suffixes() -> PublicSuffixList:
+    """The Public Suffix List shipped in the `publicsuffixlist` package (ICANN and private sections)."""
+    return PublicSuffixList(only_icann=False)
 
 
 def split_list(raw: str) -> list[str]:
@@ -45,6 +77,9 @@ def parse_origin(origin: str, *, variable: str = "CORS_ALLOW_ORIGINS") -> str:
     """Validate one configured origin and return its regex (anchoring is done by the caller)."""
     if origin == "null":
         raise ConfigError(variable, "'null' is not an allowed origin (sandboxed iframes and file:// send it)")
+    if origin.partition("://")[2].startswith("["):
+        # `[` and `]` would need escaping in both regex dialects, and no browser app is served from one.
+        raise ConfigError(variable, f"{origin!r}: IPv6 address origins are not supported; use a host name")
     m = _ORIGIN.fullmatch(origin)
     if not m:
         raise ConfigError(variable, f"{origin!r} is not scheme://host[:port]")
@@ -54,16 +89,24 @@ def parse_origin(origin: str, *, variable: str = "CORS_ALLOW_ORIGINS") -> str:
     if rest:
         raise ConfigError(variable, f"{origin!r}: an origin has no path, query or trailing slash")
     if port is not None:
-        if not port.isdigit() or not 1 <= int(port) <= 65535:
+        if not port.isascii():
+            raise ConfigError(variable, f"{origin!r}: write the port with ASCII digits 0-9")
+        if not _INTEGER.fullmatch(port) or not 1 <= int(port) <= 65535:
             raise ConfigError(variable, f"{origin!r}: port must be a number from 1 to 65535")
         if port != str(int(port)) or port == _DEFAULT_PORTS[scheme]:
             # Browsers omit the default port and never send leading zeros: such an entry never matches.
             raise ConfigError(variable, f"{origin!r}: write the port as browsers send it (no default port)")
     if host != host.lower():
         raise ConfigError(variable, f"{origin!r}: host must be lowercase (browsers send it lowercase)")
+    if not host.isascii():
+        raise ConfigError(
+            variable, f"{origin!r}: write the host as browsers send it, in ASCII (punycode xn--... for IDNs)"
+        )
     labels = host.split(".")
-    if _IPV4.fullmatch(host):
-        host_re = _dot(host)
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        # A host ending in a number is an IPv4 address to a browser (WHATWG URL): it sends the canonical
+        # dotted quad, and refuses the URL outright when an octet is over 255.
+        host_re = _dot(_ipv4_host(origin, host, variable))
     else:
         if "*" in host and (labels.count("*") != 1 or len(labels) - labels.index("*") < 3):
             raise ConfigError(
@@ -73,8 +116,53 @@ def parse_origin(origin: str, *, variable: str = "CORS_ALLOW_ORIGINS") -> str:
         for label in labels:
             if label != "*" and not _LABEL_RE.fullmatch(label):
                 raise ConfigError(variable, f"{origin!r}: {label!r} is not a valid host name label")
+        if "*" in labels:
+            _check_wildcard_suffix(origin, ".".join(labels[labels.index("*") + 1 :]), variable)
         host_re = "[.]".join(_LABEL if label == "*" else label for label in labels)
     return f"{scheme}://{host_re}" + (f":{port}" if port else "")
+
+
+def _ipv4_host(origin: str, host: str, variable: str) -> str:
+    """A numeric host: exactly four decimal octets from 0 to 255, without leading zeros."""
+    if "*" in host:
+        raise ConfigError(variable, f"{origin!r}: an IP address cannot have a wildcard")
+    if not _IPV4.fullmatch(host):
+        raise ConfigError(variable, f"{origin!r}: an IPv4 address is four decimal numbers a.b.c.d")
+    for octet in host.split("."):
+        if int(octet) > 255:
+            raise ConfigError(variable, f"{origin!r}: {octet} is not an IPv4 octet (0-255)")
+    canonical = ".".join(str(int(octet)) for octet in host.split("."))
+    if canonical != host:
+        raise ConfigError(variable, f"{origin!r}: write the address as browsers send it ({canonical})")
+    return host
+
+
+def _check_wildcard_suffix(origin: str, fixed: str, variable: str) -> None:
+    """Refuse a wildcard whose fixed part is a public suffix (`*.co.uk`, `*.github.io`, `*.up.railway.app`).
+
+    Under a public suffix every label is someone else's registrable name: the wildcard would give
+    credentialed CORS to anyone who registers one (a platform preview domain is free to take).
+    """
+    psl = public_suffixes()
+    if psl.privatesuffix(fixed) is None:
+        suffix = psl.publicsuffix(fixed) or fixed
+        raise ConfigError(
+            variable,
+            f"{origin!r}: {suffix} is a public suffix, so every registrable name under {suffix} would get "
+            "credentialed CORS; list the origins or use a wildcard under your own domain",
+        )
+
+
+def _methods(raw: str) -> tuple[str, ...]:
+    """CORS_ALLOW_METHODS: case-sensitive tokens; a standard method in another case is a mistake."""
+    methods = _tokens("CORS_ALLOW_METHODS", raw, _METHOD, "method")
+    for method in methods:
+        upper = method.upper()
+        if upper in _STANDARD_METHODS and method != upper:
+            raise ConfigError(
+                "CORS_ALLOW_METHODS", f"{method!r}: methods are case-sensitive: did you mean {upper}?"
+            )
+    return methods
 
 
 def _tokens(variable: str, raw: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
@@ -141,15 +229,16 @@ def parse_policy(env: Mapping[str, str]) -> CorsPolicy:
     else:
         origin_re = "^" + _alternation(parse_origin(o) for o in origins) + "$"
 
-    methods = _tokens("CORS_ALLOW_METHODS", env.get("CORS_ALLOW_METHODS", ""), _METHOD, "method")
+    methods = _methods(env.get("CORS_ALLOW_METHODS", ""))
     if not methods:
         raise ConfigError("CORS_ALLOW_METHODS", "no method given")
     headers = _tokens("CORS_ALLOW_HEADERS", env.get("CORS_ALLOW_HEADERS", ""), _HEADER_NAME, "header name")
     expose = _tokens("CORS_EXPOSE_HEADERS", env.get("CORS_EXPOSE_HEADERS", ""), _HEADER_NAME, "header name")
 
-    max_age_raw = env.get("CORS_MAX_AGE", "600").strip()
-    if not max_age_raw.isdigit() or int(max_age_raw) > 86400:
-        raise ConfigError("CORS_MAX_AGE", f"{max_age_raw!r} is not a number of seconds from 0 to 86400")
+    max_age_what = "a number of seconds from 0 to 86400"
+    max_age = int(ascii_number("CORS_MAX_AGE", env.get("CORS_MAX_AGE", "600"), max_age_what))
+    if max_age > 86400:
+        raise ConfigError("CORS_MAX_AGE", f"{max_age} is not {max_age_what}")
 
     # Access-Control-Request-Headers: a comma list of lowercase names, possibly empty or absent.
     if headers:
@@ -163,7 +252,7 @@ def parse_policy(env: Mapping[str, str]) -> CorsPolicy:
         methods=methods,
         headers=headers,
         expose=expose,
-        max_age=int(max_age_raw),
+        max_age=max_age,
         credentials=credentials,
         origin_re=origin_re,
         method_re="^" + _alternation(methods) + "$",

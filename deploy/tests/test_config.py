@@ -71,8 +71,8 @@ def test_credentials_off_sends_no_credentials_header() -> None:
         ("10", "10s", "10s"),
         ("9.75", "9.75s", "9.75s"),  # never longer than the timeout: a timed-out GET is not replayed
         ("2", "2s", "2s"),
-        ("0.5", "0.5s", "0.5s"),
-        ("0.00001", "0.00001s", "0.00001s"),  # plain decimals: Go's durations do not read 1e-05
+        ("1", "1s", "1s"),  # the least (UPSTREAM_TIMEOUT_RANGE)
+        ("1.00001", "1.00001s", "1.00001s"),  # plain decimals
     ],
 )
 def test_retry_window_never_outlasts_the_upstream_timeout(

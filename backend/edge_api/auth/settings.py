@@ -2,6 +2,7 @@
 
 import re
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -13,6 +14,17 @@ DEFAULT_TENANT_CLAIM = "https://zebra.associates/tenant_id"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})+")
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# AUTH0_JWKS_COOLDOWN: the least seconds between JWKS fetches caused by unknown `kid`s. 0 would refetch
+# on every junk token (one request to the tenant per request); 1 s bounds a flood to one fetch a second.
+JWKS_COOLDOWN_MIN = 1.0
+_NUMBER_FIELDS = (
+    "auth0_leeway",
+    "auth0_jwks_timeout",
+    "auth0_jwks_cooldown",
+    "auth0_jwks_max_age",
+    "auth0_http_timeout",
+    "auth0_refresh_cookie_max_age",
+)
 
 
 class AuthConfigError(ValueError):
@@ -73,12 +85,30 @@ class AuthSettings(BaseSettings):
     auth0_tenant_claim: str = DEFAULT_TENANT_CLAIM
     auth0_leeway: int = Field(default=30, ge=0, le=300)
     auth0_jwks_timeout: float = Field(default=2.0, gt=0, le=30, allow_inf_nan=False)
-    auth0_jwks_cooldown: float = Field(default=30.0, ge=0, le=3600, allow_inf_nan=False)
+    auth0_jwks_cooldown: float = Field(default=30.0, le=3600, allow_inf_nan=False)
     auth0_jwks_max_age: float = Field(default=600.0, gt=0, le=86400, allow_inf_nan=False)
     # Token and revoke calls to the tenant (login, refresh, logout): bounded so a slow tenant is a 503.
     auth0_http_timeout: float = Field(default=5.0, gt=0, le=30, allow_inf_nan=False)
     # Lifetime of the refresh cookie; Auth0's refresh token lifetime is set in the tenant (default 30 days).
     auth0_refresh_cookie_max_age: int = Field(default=30 * 24 * 3600, gt=0, le=365 * 24 * 3600)
+
+    @field_validator(*_NUMBER_FIELDS, mode="before")
+    @classmethod
+    def _ascii_digits(cls, value: Any) -> Any:
+        # Full-width or Arabic-Indic digits: refused by name, as the entrypoint refuses its numbers.
+        if isinstance(value, str) and not value.isascii():
+            raise ValueError(f"{value.strip()!r} has non-ASCII characters; write the number in digits 0-9")
+        return value
+
+    @field_validator("auth0_jwks_cooldown")
+    @classmethod
+    def _cooldown(cls, value: float) -> float:
+        if value < JWKS_COOLDOWN_MIN:
+            raise ValueError(
+                f"AUTH0_JWKS_COOLDOWN must be at least {JWKS_COOLDOWN_MIN:g} s: below it every token with an "
+                "unknown kid makes a JWKS request to the tenant"
+            )
+        return value
 
     @field_validator("auth0_domain")
     @classmethod

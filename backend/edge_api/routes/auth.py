@@ -13,13 +13,14 @@ from edge_api.auth.deps import AuthDep, ClaimsDep, SameSiteGuard
 from edge_api.auth.schemas import LoginRequest, LogoutRequest
 from edge_api.auth.transaction import TTL_SECONDS
 from edge_api.errors import ApiError
-from edge_api.strict_json import StrictJsonRoute
+from edge_api.header_guards import HeaderGuardedRoute
 
 PREFIX = "/api/v1/auth"
 TX_COOKIE = "edge_auth_tx"
 REFRESH_COOKIE = "edge_refresh"
 
-router = APIRouter(prefix=PREFIX, tags=["auth"], route_class=StrictJsonRoute)
+# HeaderGuardedRoute: the CSRF guard refuses before the body is read (header_guards.py).
+router = APIRouter(prefix=PREFIX, tags=["auth"], route_class=HeaderGuardedRoute)
 
 
 def _no_store(response: Response) -> None:

@@ -26,7 +26,8 @@ const page = await startDemoPage(pagePort).catch(async (err: Error) => {
   process.exit(2);
 });
 const stack = spawn(path.join(VENV_BIN, 'python'), [path.join(REPO, 'deploy', 'entrypoint.py')], {
-  env: { ...process.env, ...standinEnv(standin), PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`, PORT: port },
+  // The API's docs (/docs) are off in production (docs/security.md); the local demo turns them on.
+  env: { API_DOCS: 'true', ...process.env, ...standinEnv(standin), PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`, PORT: port },
   stdio: 'inherit',
 });
 let stopping = false;

@@ -1,9 +1,10 @@
 // Starts the real stack (deploy/entrypoint.py, what `make serve` and the image run) for tests and benchmarks.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Standin } from '../auth0-standin/standin.ts';
 import { request } from './http.ts';
 
@@ -230,4 +231,13 @@ export function findUvicorn(port: number): number {
     if (argv.some((a) => a.endsWith('uvicorn')) && i >= 0 && argv[i + 1] === String(port)) return Number(entry);
   }
   throw new Error(`no uvicorn on port ${port}`);
+}
+
+/** supervisorctl against a sidecar stack's private socket (found in supervisord's environment). */
+export async function supervisorctl(stack: Stack, ...args: string[]): Promise<string> {
+  const children = readFileSync(`/proc/${stack.child.pid}/task/${stack.child.pid}/children`, 'utf8').trim().split(/\s+/);
+  const environ = readFileSync(`/proc/${children[0]}/environ`, 'utf8').split('\0');
+  const runDir = environ.find((e) => e.startsWith('EDGE_RUN_DIR='))!.slice('EDGE_RUN_DIR='.length);
+  const { stdout } = await promisify(execFile)(path.join(VENV_BIN, 'supervisorctl'), ['-s', `unix://${runDir}/supervisor.sock`, ...args]);
+  return stdout;
 }

@@ -28,6 +28,7 @@ import { killRepeatedly } from '../../src/harness/kill.ts';
 import { FIXTURES, waitFor } from '../../src/harness/stack.ts';
 import { runProbe, type ProbeReport } from '../../src/probe/index.ts';
 import { judgeAllowedResponse } from '../../src/probe/judges.ts';
+import { assertOneLineRefusal, REFUSED_BY_ENTRYPOINT } from '../attack/configuration-cases.ts';
 import { ALLOWED, POLICY_ENV } from '../integration/policy.ts';
 
 const API_PORT = Number(imageDefault('API_PORT'));
@@ -237,6 +238,16 @@ describe('a bad variable stops docker run with one clear line on stderr', { time
       assert.match(lines[0]!, new RegExp(`^edge-sidecar: invalid configuration: ${name}: `));
       assert.equal(res.stdout, '', 'nothing on stdout');
     });
+  }
+  // Issue 13 class 6 (the attack suite's table, tools/test/attack/configuration-cases.ts), in both modes.
+  for (const mode of ['sidecar', 'direct']) {
+    for (const [name, value, says] of REFUSED_BY_ENTRYPOINT) {
+      test(`class 6, ${mode}: ${name}=${value}`, async () => {
+        const env = ['-e', `PORT=${railwayPort()}`, '-e', `PROXY_MODE=${mode}`, '-e', `${name}=${value}`];
+        const res = await docker(['run', '--rm', '--name', uniqueName('badconf'), ...labelArgs(), ...env, IMAGE], 30_000);
+        assertOneLineRefusal(res, name, says);
+      });
+    }
   }
 });
 

@@ -1,24 +1,12 @@
 // What the proxy does when the API is slow, down or restarting, and how the stack stops (sidecar mode).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { request, values, type RawResponse } from '../../src/harness/http.ts';
-import { startStack, VENV_BIN, waitFor, type Stack } from '../../src/harness/stack.ts';
+import { startStack, supervisorctl, waitFor, type Stack } from '../../src/harness/stack.ts';
 
 const ORIGIN = 'http://localhost:3001';
-const run = promisify(execFile);
 
-/** supervisorctl against this stack's private socket (found in supervisord's environment). */
-async function supervisorctl(stack: Stack, ...args: string[]): Promise<string> {
-  const children = readFileSync(`/proc/${stack.child.pid}/task/${stack.child.pid}/children`, 'utf8').trim().split(/\s+/);
-  const environ = readFileSync(`/proc/${children[0]}/environ`, 'utf8').split('\0');
-  const runDir = environ.find((e) => e.startsWith('EDGE_RUN_DIR='))!.slice('EDGE_RUN_DIR='.length);
-  const { stdout } = await run(path.join(VENV_BIN, 'supervisorctl'), ['-s', `unix://${runDir}/supervisor.sock`, ...args]);
-  return stdout;
-}
 
 /** How many /fake/slow requests the API has received since it started. */
 async function slowStarted(stack: Stack): Promise<number> {

@@ -85,7 +85,8 @@ const REFUSED: [name: string, reason: RegExp, env: Record<string, string>][] = [
   ['AUTH0_DOMAIN missing', /AUTH0_DOMAIN/, { AUTH0_AUDIENCE: DEFAULT_AUDIENCE }],
   ['AUTH0_DOMAIN with a scheme', /AUTH0_DOMAIN must be a host name/, { AUTH0_AUDIENCE: DEFAULT_AUDIENCE, AUTH0_DOMAIN: 'https://x/' }],
   ['AUTH0_LEEWAY=-5', /AUTH0_LEEWAY/, { ...ISSUER, AUTH0_LEEWAY: '-5' }],
-  ['DATABASE_URL=mysql://', /DATABASE_URL uses unsupported driver 'mysql'/, { ...ISSUER, DATABASE_URL: 'mysql://db/app' }],
+  // DATABASE_URL and DB_HEALTH_TIMEOUT are refused by the entrypoint first (tools/test/attack/configuration.test.ts).
+  ['AUTH0_JWKS_COOLDOWN=0', /AUTH0_JWKS_COOLDOWN must be at least 1 s/, { ...ISSUER, AUTH0_JWKS_COOLDOWN: '0' }],
 ];
 describe('an app that refuses its configuration stops the stack with exit code 2 within 30 s', { concurrency: true }, () => {
   for (const [name, reason, env] of REFUSED) {
