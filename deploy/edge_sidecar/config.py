@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from edge_sidecar.limits import BodyLimits
 from edge_sidecar.policy import NEVER_RE, ConfigError, CorsPolicy, ascii_number, parse_policy, split_list
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,9 @@ _IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+DEFAULT_BODY_LIMITS = BodyLimits()
+
+
 @dataclass(frozen=True)
 class RuntimeConfig:
     mode: str
@@ -54,6 +58,8 @@ class RuntimeConfig:
     fallback: str = "direct"
     # The TLS-terminating edge in front of the container, whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: tuple[Network, ...] = (ipaddress.IPv4Network("100.64.0.0/10"),)
+    # Request body limits (MAX_BODY_BYTES, AUTH_MAX_BODY_BYTES): the Caddyfile's and direct mode's.
+    body_limits: BodyLimits = DEFAULT_BODY_LIMITS
 
 
 def load_defaults(path: Path = DEFAULTS_FILE) -> dict[str, str]:
@@ -211,7 +217,30 @@ def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
     check_database_url(env)
     if "DB_HEALTH_TIMEOUT" in env:
         db_health_timeout(env["DB_HEALTH_TIMEOUT"])
-    return RuntimeConfig(mode, port, api_port, app_module, timeout, idle, policy, fallback, trusted)
+    limits = body_limits(env)
+    return RuntimeConfig(mode, port, api_port, app_module, timeout, idle, policy, fallback, trusted, limits)
+
+
+# A body limit below 1 KiB would refuse ordinary JSON; above 100 MiB it bounds nothing an API should hold.
+BODY_LIMIT_RANGE = (1024, 100 * 1024 * 1024)
+
+
+def body_limits(env: Mapping[str, str]) -> BodyLimits:
+    """MAX_BODY_BYTES (every route) and AUTH_MAX_BODY_BYTES (/api/v1/auth/*, never above the other)."""
+    least, most = BODY_LIMIT_RANGE
+    what = f"a number of bytes from {least} to {most}"
+    sizes = {}
+    for name in ("MAX_BODY_BYTES", "AUTH_MAX_BODY_BYTES"):
+        raw = env.get(name, "")
+        size = int(ascii_number(name, raw, what))
+        if not least <= size <= most:
+            raise ConfigError(name, f"{raw.strip()!r} is not {what}")
+        sizes[name] = size
+    if sizes["AUTH_MAX_BODY_BYTES"] > sizes["MAX_BODY_BYTES"]:
+        raise ConfigError(
+            "AUTH_MAX_BODY_BYTES", "is larger than MAX_BODY_BYTES; the auth routes take tiny bodies"
+        )
+    return BodyLimits(default=sizes["MAX_BODY_BYTES"], auth=sizes["AUTH_MAX_BODY_BYTES"])
 
 
 def upstream_try_duration(upstream_timeout: float) -> float:
@@ -254,6 +283,8 @@ def caddy_env(config: RuntimeConfig) -> dict[str, str]:
         "EDGE_UPSTREAM_TIMEOUT": caddy_duration(config.upstream_timeout),
         "EDGE_UPSTREAM_TRY_DURATION": caddy_duration(upstream_try_duration(config.upstream_timeout)),
         "EDGE_UPSTREAM_IDLE_CONNS": str(config.upstream_idle_conns),
+        "EDGE_MAX_BODY_BYTES": str(config.body_limits.default),
+        "EDGE_AUTH_MAX_BODY_BYTES": str(config.body_limits.auth),
         # Caddyfile `trusted_proxies static {$EDGE_TRUSTED_PROXIES}`: one range per word.
         "EDGE_TRUSTED_PROXIES": " ".join(str(n) for n in config.trusted_proxies),
     }

@@ -38,4 +38,4 @@ def create_app() -> ASGIApp:
         raise
     if os.environ.get("EDGE_FALLBACK"):
         app = FallbackHealth(app)
-    return RequestIdEdge(CorsPolicyMiddleware(BodyLimitMiddleware(app), config.policy))
+    return RequestIdEdge(CorsPolicyMiddleware(BodyLimitMiddleware(app, config.body_limits), config.policy))

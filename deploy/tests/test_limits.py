@@ -1,4 +1,4 @@
-"""Direct mode's request limits (issue 13, class 1): the Caddyfile's numbers; bodies refused unheld."""
+"""Request limits (issue 13, class 1): the body-limit variables, the Caddyfile, bodies refused unheld."""
 
 import asyncio
 import json
@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from edge_sidecar import limits
+import pytest
+
+from edge_sidecar import config, limits
 from edge_sidecar.cors_asgi import Message, Receive, Scope, Send
 from edge_sidecar.limits import AUTH_MAX_BODY_BYTES, HEADER_BYTES, MAX_BODY_BYTES, BodyLimitMiddleware
+from edge_sidecar.policy import ConfigError
 
 CADDYFILE = (Path(__file__).resolve().parents[1] / "Caddyfile").read_text()
 
@@ -16,9 +19,41 @@ CADDYFILE = (Path(__file__).resolve().parents[1] / "Caddyfile").read_text()
 def test_the_caddyfile_has_the_same_limits() -> None:
     header = re.search(r"^\s*max_header_size (\d+)$", CADDYFILE, re.M)
     assert header is not None and header.group(1) == str(HEADER_BYTES)
-    sizes = dict(re.findall(r"request_body @(\w+) \{\s*max_size (\d+)\s*\}", CADDYFILE))
-    assert sizes == {"auth_body": str(AUTH_MAX_BODY_BYTES), "other_body": str(MAX_BODY_BYTES)}
-    assert dict(re.findall(r"vars @(\w+) body_limit (\d+)", CADDYFILE)) == sizes
+    sizes = dict(re.findall(r"request_body @(\w+) \{\s*max_size (\S+)\s*\}", CADDYFILE))
+    expected = {"auth_body": "{$EDGE_AUTH_MAX_BODY_BYTES}", "other_body": "{$EDGE_MAX_BODY_BYTES}"}
+    assert sizes == expected
+    assert dict(re.findall(r"vars @(\w+) body_limit (\S+)", CADDYFILE)) == sizes
+
+
+def test_the_shipped_defaults_are_the_module_defaults() -> None:
+    env = config.effective_env({}, config.load_defaults())
+    assert config.body_limits(env) == limits.BodyLimits(default=MAX_BODY_BYTES, auth=AUTH_MAX_BODY_BYTES)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MAX_BODY_BYTES": "1mb"}, "MAX_BODY_BYTES: '1mb' is not a number of bytes from 1024"),
+        ({"MAX_BODY_BYTES": "\uff11\uff10\uff12\uff14\uff10"}, "has non-ASCII characters"),
+        ({"AUTH_MAX_BODY_BYTES": "100"}, "AUTH_MAX_BODY_BYTES: '100' is not a number of bytes from 1024"),
+        ({"MAX_BODY_BYTES": str(200 * 1024 * 1024)}, "is not a number of bytes from 1024 to 104857600"),
+        ({"AUTH_MAX_BODY_BYTES": "2097152"}, "AUTH_MAX_BODY_BYTES: is larger than MAX_BODY_BYTES"),
+    ],
+)
+def test_bad_body_limits_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config.body_limits(config.effective_env(env, config.load_defaults()))
+    assert message in str(refused.value)
+
+
+def test_body_limits_reach_caddy_and_direct_mode() -> None:
+    env = config.effective_env(
+        {"MAX_BODY_BYTES": "4096", "AUTH_MAX_BODY_BYTES": "2048"}, config.load_defaults()
+    )
+    runtime = config.parse_runtime(env)
+    assert runtime.body_limits == limits.BodyLimits(default=4096, auth=2048)
+    caddy = config.caddy_env(runtime)
+    assert (caddy["EDGE_MAX_BODY_BYTES"], caddy["EDGE_AUTH_MAX_BODY_BYTES"]) == ("4096", "2048")
     assert "@auth_body path /api/v1/auth/*" in CADDYFILE and limits.AUTH_PREFIX == "/api/v1/auth/"
 
 

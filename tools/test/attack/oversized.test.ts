@@ -312,5 +312,32 @@ describe('attack: oversized bodies and headers (issue 13 class 1), sidecar and d
       if (c.alike) assert.deepEqual(comparable(got[0]!), comparable(got[1]!), 'sidecar and direct answer alike');
     });
   }
+});
 
+describe('attack: the body limits are the variables MAX_BODY_BYTES and AUTH_MAX_BODY_BYTES, in both modes', () => {
+  const stacks: Stack[] = [];
+  before(async () => {
+    const env = { MAX_BODY_BYTES: '8192', AUTH_MAX_BODY_BYTES: '2048' };
+    stacks.push(...(await Promise.all((['sidecar', 'direct'] as const).map((mode) => startStack({ mode, fakeApp: false, env })))));
+  });
+  after(async () => {
+    await Promise.all(stacks.map((s) => s.stop()));
+  });
+
+  const cases: [name: string, send: Send, status: number, limit?: number][] = [
+    ['2048 + 1 bytes to the login: over AUTH_MAX_BODY_BYTES', { path: LOGIN, lines: [origin, json, csrf], size: 2049 }, 413, 2048],
+    ['2048 bytes to the login: at AUTH_MAX_BODY_BYTES, read', { path: LOGIN, lines: [origin, json, csrf], size: 2048 }, 503],
+    ['8192 + 1 bytes chunked to the items: over MAX_BODY_BYTES', { path: ITEMS, lines: [origin, json], size: 8193, chunked: true }, 413, 8192],
+    ['8192 + 1 bytes to the items with Content-Length: over MAX_BODY_BYTES', { path: ITEMS, lines: [origin, json], size: 8193 }, 413, 8192],
+  ];
+  for (const [name, request, status, limit] of cases) {
+    test(name, async () => {
+      for (const stack of stacks) {
+        const r = await send(stack, request);
+        assert.equal(r.status, status, `${stack.mode}: ${r.body.slice(0, 200)}`);
+        assert.deepEqual(cors(r), GRANTED, `${stack.mode}: CORS for the allowed origin`);
+        if (limit !== undefined) assert.match(r.body, new RegExp(`at most ${limit} bytes`), `${stack.mode}: names the configured limit`);
+      }
+    });
+  }
 });
