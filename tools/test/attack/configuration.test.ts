@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_AUDIENCE, freePorts, runEntrypoint } from '../../src/harness/stack.ts';
+import { MODES } from './both-modes.ts';
 import { arabic, assertOneLineRefusal, fullwidth, REFUSED_BY_ENTRYPOINT } from './configuration-cases.ts';
 
-const MODES = ['sidecar', 'direct'] as const;
 
 for (const mode of MODES) {
   describe(`configuration refused by the entrypoint, ${mode} mode`, { concurrency: 2 }, () => {

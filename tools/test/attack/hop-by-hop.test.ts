@@ -4,9 +4,10 @@
 // while uvicorn alone (direct mode) keeps them. Every case runs through the real stack in both modes: the
 // app must see the same end-to-end headers, and the answers (status, CORS) must be the same.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { request, tokens, type RawResponse } from '../../src/harness/http.ts';
-import { startStack, type Stack } from '../../src/harness/stack.ts';
+import type { Stack } from '../../src/harness/stack.ts';
+import { stacksInBothModes } from './both-modes.ts';
 import { ALLOWED, POLICY_ENV } from '../integration/policy.ts';
 
 const A = ALLOWED[0]!;
@@ -100,13 +101,7 @@ function assertExpected(o: Outcome, c: Case, what: string): void {
 }
 
 describe('attack: Connection cannot hide end-to-end headers (issue 13 class 3), sidecar and direct alike', () => {
-  const stacks: Stack[] = [];
-  before(async () => {
-    stacks.push(...(await Promise.all((['sidecar', 'direct'] as const).map((mode) => startStack({ mode, env: POLICY_ENV })))));
-  });
-  after(async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
-  });
+  const stacks = stacksInBothModes({ env: POLICY_ENV });
 
   for (const c of CASES) {
     test(c.name, async () => {

@@ -7,14 +7,14 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { request, values, type RawResponse } from '../../src/harness/http.ts';
-import { freePorts, runEntrypoint, startStack, supervisorctl, type Stack } from '../../src/harness/stack.ts';
+import { freePorts, runEntrypoint, supervisorctl } from '../../src/harness/stack.ts';
+import { MODES, stacksInBothModes } from './both-modes.ts';
 import { POLICY_ENV } from '../integration/policy.ts';
 
 const ORIGIN = 'http://localhost:3001';
 const FOREIGN = 'https://evil.test';
-const MODES = ['sidecar', 'direct'] as const;
 
 /** Response headers that name the software or the hops that made the answer. */
 const TELLING = ['server', 'via', 'x-powered-by'];
@@ -108,14 +108,7 @@ function isH2Settings(answer: Buffer): boolean {
 }
 
 describe('attack: information and hygiene (issue 13 class 7), reference API, sidecar and direct', () => {
-  const stacks: Stack[] = [];
-  before(async () => {
-    // One after the other: two API starts at once are slow on a small machine, and nothing here is timed.
-    for (const mode of MODES) stacks.push(await startStack({ mode, fakeApp: false, env: POLICY_ENV }));
-  });
-  after(async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
-  });
+  const stacks = stacksInBothModes({ fakeApp: false, env: POLICY_ENV });
 
   for (const c of ANSWERS) {
     test(`no Server/Via: ${c.name}`, async () => {
@@ -197,13 +190,7 @@ describe('attack: information and hygiene (issue 13 class 7), reference API, sid
 });
 
 describe('attack: API_DOCS=true turns the OpenAPI docs on (local use), sidecar and direct', () => {
-  const stacks: Stack[] = [];
-  before(async () => {
-    for (const mode of MODES) stacks.push(await startStack({ mode, fakeApp: false, env: { ...POLICY_ENV, API_DOCS: 'true' } }));
-  });
-  after(async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
-  });
+  const stacks = stacksInBothModes({ fakeApp: false, env: { ...POLICY_ENV, API_DOCS: 'true' } });
 
   test('/docs, /redoc and /openapi.json answer 200, and still name no server', async () => {
     for (const stack of stacks) {
@@ -250,13 +237,7 @@ describe('attack: API_DOCS must be a boolean', () => {
 
 
 describe('attack: no Server/Via on the answers the proxy and uvicorn make themselves (fake app)', () => {
-  const stacks: Stack[] = [];
-  before(async () => {
-    for (const mode of MODES) stacks.push(await startStack({ mode, env: { ...POLICY_ENV, UPSTREAM_TIMEOUT: '2' } }));
-  });
-  after(async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
-  });
+  const stacks = stacksInBothModes({ env: { ...POLICY_ENV, UPSTREAM_TIMEOUT: '2' } });
 
   test("the app's unhandled 500 (uvicorn's own answer in direct mode)", async () => {
     for (const stack of stacks) {

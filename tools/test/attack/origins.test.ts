@@ -4,9 +4,10 @@
 // answer alike; and the contract holds everywhere: one ACAO at most, only for exactly one allowed origin,
 // never a joined value.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { request, tokens, values, type RawResponse } from '../../src/harness/http.ts';
-import { startStack, type Stack } from '../../src/harness/stack.ts';
+import type { Stack } from '../../src/harness/stack.ts';
+import { stacksInBothModes } from './both-modes.ts';
 import { ALLOWED, POLICY_ENV } from '../integration/policy.ts';
 
 const A = ALLOWED[0]!;
@@ -122,13 +123,7 @@ function assertExpected(o: Outcome, c: Case, what: string): void {
 }
 
 describe('attack: exactly one Origin (issue 13 class 2), sidecar and direct alike', () => {
-  const stacks: Stack[] = [];
-  before(async () => {
-    stacks.push(...(await Promise.all((['sidecar', 'direct'] as const).map((mode) => startStack({ mode, env: POLICY_ENV })))));
-  });
-  after(async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
-  });
+  const stacks = stacksInBothModes({ env: POLICY_ENV });
 
   for (const c of CASES) {
     test(c.name, async () => {

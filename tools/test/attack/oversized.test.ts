@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { startStack, type Stack } from '../../src/harness/stack.ts';
+import { describe, test } from 'node:test';
+import type { Stack } from '../../src/harness/stack.ts';
+import { stacksInBothModes } from './both-modes.ts';
 
 const ORIGIN = 'http://localhost:3001';
 const LOGIN = '/api/v1/auth/login';
@@ -258,13 +259,7 @@ function memory(pid: number): Memory {
 }
 
 describe('attack: oversized bodies and headers (issue 13 class 1), sidecar and direct', () => {
-  const stacks: Stack[] = [];
-  before(async () => {
-    stacks.push(...(await Promise.all((['sidecar', 'direct'] as const).map((mode) => startStack({ mode, fakeApp: false })))));
-  });
-  after(async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
-  });
+  const stacks = stacksInBothModes({ fakeApp: false });
 
   // First, on fresh stacks (VmHWM is a peak: later cases must not have raised it already). The memory the API needs while oversized requests are refused: 20 of the reported kind (50 MB to the
   // cookie-bound login, half with the CSRF header, half chunked), measured on the uvicorn serving the API.
@@ -315,14 +310,7 @@ describe('attack: oversized bodies and headers (issue 13 class 1), sidecar and d
 });
 
 describe('attack: the body limits are the variables MAX_BODY_BYTES and AUTH_MAX_BODY_BYTES, in both modes', () => {
-  const stacks: Stack[] = [];
-  before(async () => {
-    const env = { MAX_BODY_BYTES: '8192', AUTH_MAX_BODY_BYTES: '2048' };
-    stacks.push(...(await Promise.all((['sidecar', 'direct'] as const).map((mode) => startStack({ mode, fakeApp: false, env })))));
-  });
-  after(async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
-  });
+  const stacks = stacksInBothModes({ fakeApp: false, env: { MAX_BODY_BYTES: '8192', AUTH_MAX_BODY_BYTES: '2048' } });
 
   const cases: [name: string, send: Send, status: number, limit?: number][] = [
     ['2048 + 1 bytes to the login: over AUTH_MAX_BODY_BYTES', { path: LOGIN, lines: [origin, json, csrf], size: 2049 }, 413, 2048],

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { request, values, type RawResponse } from '../../src/harness/http.ts';
-import { startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
+import { waitFor, type Stack } from '../../src/harness/stack.ts';
+import { stacksInBothModes } from './both-modes.ts';
 
 const ORIGIN = 'http://localhost:3001';
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -74,16 +75,9 @@ interface Seen {
 }
 
 describe('attack: X-Request-ID (issue 13 class 5), sidecar and direct alike', () => {
-  const stacks: Stack[] = [];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-attack-rid-'));
-  before(async () => {
-    stacks.push(...(await Promise.all((['sidecar', 'direct'] as const).map((mode) =>
-      startStack({ mode, fakeApp: false, env: { DATABASE_URL: `sqlite:///${dataDir}/${mode}.db` } })))));
-  });
-  after(async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const stacks = stacksInBothModes((mode) => ({ fakeApp: false, env: { DATABASE_URL: `sqlite:///${dataDir}/${mode}.db` } }));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   async function observe(stack: Stack, c: Case, method: string, p: string, byApi: boolean): Promise<Seen> {
     const res = await send(stack, method, p, c.ids.flatMap((id) => ['X-Request-ID', id]));
