@@ -1,5 +1,6 @@
-// The attack suites' fixture: one sidecar and one direct stack with the same options, for the enclosing describe.
+// The attack suites' fixtures: one sidecar and one direct stack with the same options, and raw header lines sent to the fake app.
 import { after, before } from 'node:test';
+import { request, type RawResponse } from '../../src/harness/http.ts';
 import { startStack, type Stack, type StackOptions } from '../../src/harness/stack.ts';
 
 export const MODES = ['sidecar', 'direct'] as const;
@@ -19,4 +20,13 @@ export function stacksInBothModes(options: Omit<StackOptions, 'mode'> | ((mode: 
     await Promise.all(stacks.map((s) => s.stop()));
   });
   return stacks;
+}
+
+/**
+ * Send header lines exactly as given to the fake app's /fake/echo: node:http takes a flat [name, value, ...]
+ * array and writes one line per pair, duplicates kept (it then adds no Host of its own, hence ours).
+ */
+export function send(stack: Stack, method: string, lines: string[]): Promise<RawResponse> {
+  const headers = ['Host', `127.0.0.1:${stack.port}`, ...lines] as unknown as Record<string, string>;
+  return request(`${stack.base}/fake/echo`, { method, headers });
 }

@@ -5,23 +5,13 @@
 // app must see the same end-to-end headers, and the answers (status, CORS) must be the same.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { request, tokens, type RawResponse } from '../../src/harness/http.ts';
-import type { Stack } from '../../src/harness/stack.ts';
-import { stacksInBothModes } from './both-modes.ts';
+import { tokens, type RawResponse } from '../../src/harness/http.ts';
+import { send, stacksInBothModes } from './both-modes.ts';
 import { ALLOWED, POLICY_ENV } from '../integration/policy.ts';
 
 const A = ALLOWED[0]!;
 const FOREIGN = 'https://evil.test';
 const ACRM = 'Access-Control-Request-Method';
-
-/**
- * Send header lines exactly as given: node:http takes a flat [name, value, ...] array and writes one line
- * per pair, duplicates kept (it then adds no Host of its own, hence ours).
- */
-function send(stack: Stack, method: string, lines: string[]): Promise<RawResponse> {
-  const headers = ['Host', `127.0.0.1:${stack.port}`, ...lines] as unknown as Record<string, string>;
-  return request(`${stack.base}/fake/echo`, { method, headers });
-}
 
 interface Case {
   name: string;
