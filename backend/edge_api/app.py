@@ -6,9 +6,11 @@ from the caller's Host, so it went to any host the caller named), and the OpenAP
 """
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import NoReturn
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -30,9 +32,11 @@ from edge_api.errors import (
     handle_validation_error,
 )
 from edge_api.log_setup import configure_logging
+from edge_api.migrate import MigrationError
 from edge_api.readiness import ReadinessProbe
 from edge_api.request_id import RequestIdMiddleware
 from edge_api.routes import auth, health, items
+from edge_sidecar.supervision import CONFIG_EXIT
 
 
 class DocsSettings(BaseSettings):
@@ -52,6 +56,18 @@ class DocsSettings(BaseSettings):
         if text not in ("true", "false"):
             raise ValueError("API_DOCS must be true or false")
         return text == "true"
+
+
+def stop_on_migration_error(error: MigrationError) -> NoReturn:
+    """A failed migration fails the same way on every start: one line, then the configuration exit status,
+    which stops the stack at once (deploy/edge_sidecar/supervision.py) instead of a restart loop.
+
+    main.py's first attempt, before serving, catches the usual case (exit code 2 in both modes); this is
+    for a database that was down at start and then refused the migration (the lifespan's or the first
+    readiness probe's attempt), before any route used it. In direct mode that exits 78."""
+    logging.getLogger("edge_api.migrate").critical("%s; the API does not start", error)
+    logging.shutdown()
+    os._exit(CONFIG_EXIT)
 
 
 def create_app(
@@ -74,7 +90,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(resolved.database_url)
+        database = Database(resolved.database_url, on_migration_error=stop_on_migration_error)
         await asyncio.to_thread(database.try_ensure_schema)
         probe = ReadinessProbe(database, resolved.db_health_timeout)
         app.state.database = database

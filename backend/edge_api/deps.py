@@ -1,14 +1,24 @@
 """FastAPI dependencies that hand routes the objects the lifespan created (database, readiness probe)."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from edge_api.db import Database
+from edge_api.errors import ApiError
+from edge_api.migrate import DatabaseUnavailable
 from edge_api.readiness import ReadinessProbe
+
+# The database down, hung past the pool timeout, or dropping the connection mid-query: a 503 the
+# client may retry (with the proxy's CORS like any answer), not a 500 with a traceback in the log.
+logger = logging.getLogger(__name__)
+_UNAVAILABLE = (DatabaseUnavailable, OperationalError, PoolTimeout)
 
 
 def get_database(request: Request) -> Database:
@@ -35,9 +45,14 @@ def session_scope(database: Database) -> Iterator[Session]:
     (measured: 27 s stalls at 64 connections until the pool timeout fired). Closing the session in
     the route's own thread returns the connection before that thread is released.
     """
-    database.ensure_schema()
-    with database.sessions() as session:
-        yield session
+    try:
+        database.ensure_schema()
+        with database.sessions() as session:
+            yield session
+    except _UNAVAILABLE as error:
+        logger.warning("database unavailable: %s", type(error).__name__)
+        detail = "The database is unavailable; try again shortly."
+        raise ApiError(503, "database_unavailable", detail, {"Retry-After": "5"}) from None
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]

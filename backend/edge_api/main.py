@@ -7,6 +7,9 @@ from pydantic import ValidationError
 
 from edge_api.app import create_app
 from edge_api.auth.settings import AuthConfigError, describe_validation_error
+from edge_api.config import get_settings
+from edge_api.db import migrate_before_serving
+from edge_api.migrate import MigrationError
 
 # EX_CONFIG (sysexits.h): the stack stops at once on it instead of restarting a program that can
 # only fail again (deploy/edge_sidecar/supervision.py); any APP_MODULE may use it the same way.
@@ -14,10 +17,14 @@ CONFIG_EXIT = 78
 
 try:
     app = create_app()
-except (AuthConfigError, ValidationError) as error:
-    # One line naming the variable instead of a traceback, then the configuration exit status.
+    migrate_before_serving(get_settings().database_url)
+except (AuthConfigError, ValidationError, MigrationError) as error:
+    # One line naming the variable (or the migration) instead of a traceback, then the configuration
+    # exit status: restarting cannot help either.
     if isinstance(error, AuthConfigError):
         reason = f"invalid auth configuration: {error}"
+    elif isinstance(error, MigrationError):
+        reason = f"{error}; the API does not start"
     else:
         reason = f"invalid configuration: {describe_validation_error(error)}"
     line = {"level": "error", "logger": "edge_api", "msg": reason}

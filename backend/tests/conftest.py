@@ -1,10 +1,15 @@
-"""Shared fixtures: a per-test SQLite file (DATABASE_URL), a fake Auth0 tenant (AUTH0_*), a fresh app."""
+"""Shared fixtures: a per-test database (DATABASE_URL), a fake Auth0 tenant (AUTH0_*), a fresh app.
+
+The database is a SQLite file; tests marked ``both_databases`` run a second time on a fresh database
+in a throwaway PostgreSQL cluster (tools/test/fixtures/pg_cluster.py), started once per session.
+"""
 
 import socket
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from pg_cluster import Cluster
 from test_auth_support import AUDIENCE, CLIENT_ID, JwksServer, shared_tenant
 
 from edge_api.app import create_app
@@ -13,10 +18,29 @@ from edge_api.config import get_settings
 CLIENT_SECRET = "test-client-secret"
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    cluster = Cluster()
+    yield cluster
+    cluster.destroy()
+
+
 @pytest.fixture(autouse=True)
-def database_url(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:
-    """Points DATABASE_URL at a per-test SQLite file and makes get_settings() read it afresh."""
-    url = f"sqlite:///{tmp_path / 'app.db'}"
+def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:
+    """Points DATABASE_URL at a fresh database and makes get_settings() read it afresh."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres").createdb()
+    else:
+        url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("DB_HEALTH_TIMEOUT", raising=False)
     get_settings.cache_clear()

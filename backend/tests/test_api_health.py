@@ -13,8 +13,9 @@ READY_OK = {"status": "ok", "checks": {"api": "ok", "db": "ok"}}
 READY_DOWN = {"status": "unavailable", "checks": {"api": "ok", "db": "unavailable"}, "failing": "db"}
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("path", ["/health/live", "/health/ready", "/health"])
-def test_health_with_working_sqlite(client: TestClient, path: str) -> None:
+def test_health_with_working_database(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
     assert response.json() == ({"status": "ok"} if path == "/health/live" else READY_OK)

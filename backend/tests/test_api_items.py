@@ -4,6 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 from test_auth_support import bearer_headers
 
+pytestmark = pytest.mark.both_databases
+
 ITEMS = "/api/v1/items"
 
 

@@ -8,19 +8,24 @@ import { CookieJar } from '../../src/auth0-standin/client.ts';
 import { startStandin, type Standin } from '../../src/auth0-standin/standin.ts';
 import { apiCall, AUTH, jsonBody, loginThroughApi, REFRESH_COOKIE, TX_COOKIE, type Caller } from '../../src/harness/auth.ts';
 import { values } from '../../src/harness/http.ts';
+import { DATABASES, stopSharedPostgres, testDatabase } from '../../src/harness/postgres.ts';
 import { startStack, type Stack } from '../../src/harness/stack.ts';
+
+const MODES = ['sidecar', 'direct'] as const;
 import { assertAuthCookie, assertCors, assertError, CALLBACK, ORIGIN } from './auth-checks.ts';
 
 const ITEMS = '/api/v1/items';
 
-for (const mode of ['sidecar', 'direct'] as const) {
-  describe(`login session through the stack, ${mode} mode`, () => {
+after(stopSharedPostgres);
+
+for (const [mode, database] of MODES.flatMap((m) => DATABASES.map((d) => [m, d] as const))) {
+  describe(`login session through the stack, ${mode} mode, ${database}`, () => {
     let standin: Standin;
     let stack: Stack;
     const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-auth-flow-'));
     before(async () => {
       standin = await startStandin({ port: 0 });
-      stack = await startStack({ mode, fakeApp: false, auth: standin, env: { DATABASE_URL: `sqlite:///${dataDir}/auth.db` } });
+      stack = await startStack({ mode, fakeApp: false, auth: standin, env: { DATABASE_URL: await testDatabase(database, dataDir) } });
     });
     after(async () => {
       await stack?.stop();
