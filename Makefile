@@ -15,7 +15,7 @@ TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
 # open (the stacks it started then stop: tools/src/harness/stack.ts); no test may run past 15 min.
 NODE_TEST_FLAGS := --test-force-exit --test-timeout=900000
 
-.PHONY: help install run serve test test-py test-ts lint image drills rehearse bench bench-image bench-pool bench-auth lock
+.PHONY: help install run serve test test-py test-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db load lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -77,11 +77,17 @@ rehearse: install ## the demo in Chromium on the production names, both modes; H
 bench: install ## sidecar vs direct uvicorn, side by side (not part of make test)
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/sidecar-vs-direct.ts
 
+load: install ## demo traffic from both origins, sidecar vs direct; exit 1 on a failed or CORS-less response (not in make test)
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/src/load/cli.ts
+
 bench-pool: install ## Caddy idle upstream pool 32 vs 512 (UPSTREAM_IDLE_CONNS), not part of make test
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/upstream-pool.ts
 
 bench-auth: install ## login and authenticated GET latency, sidecar vs direct (local Auth0 stand-in), not part of make test
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/auth.ts
+
+bench-db: install ## Postgres pool size vs uvicorn's thread pool, by measurement (docs/bench/postgres.md), not part of make test
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/db-pool.ts
 
 bench-image: $(TOOLS)/node_modules/.installed ## image build times, size, memory in the container (not in make test)
 	@$(TSX) $(TOOLS)/bench/image.ts

@@ -17,11 +17,14 @@ from edge_api.migrate import DatabaseUnavailable, MigrationError
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
-POSTGRES_CONNECT_TIMEOUT_SECONDS = 2
-# Postgres pool and timeouts; the figures behind them are in docs/bench/postgres.md.
+# Postgres pool and timeouts; the measurements behind them are in docs/bench/postgres.md (make bench-db).
+# A new connection (TCP + SCRAM, CPU-bound on the server) on a loaded 2-core machine: 2 s was seen to
+# be too short beside a CPU hog; readiness has its own, shorter bound (DB_HEALTH_TIMEOUT).
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 # uvicorn runs plain `def` routes in AnyIO's thread pool (40 threads): at most POOL_SIZE + MAX_OVERFLOW
 # of them hold a connection, the others wait POOL_TIMEOUT for one and then answer 503, so a slow or
-# hung server costs a bounded number of connections (per replica) and no request waits unbounded.
+# hung server costs a bounded number of connections per replica (20; two replicas and a deploy's
+# overlap: 80, within Postgres' default max_connections of 100).
 POOL_SIZE = 10
 MAX_OVERFLOW = 10
 POOL_TIMEOUT_SECONDS = 5.0

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from edge_api.db import Database
 from edge_api.errors import ApiError
-from edge_api.migrate import DatabaseUnavailable
+from edge_api.migrate import DatabaseUnavailable, first_line
 from edge_api.readiness import ReadinessProbe
 
 # The database down, hung past the pool timeout, or dropping the connection mid-query: a 503 the
@@ -50,7 +50,7 @@ def session_scope(database: Database) -> Iterator[Session]:
         with database.sessions() as session:
             yield session
     except _UNAVAILABLE as error:
-        logger.warning("database unavailable: %s", type(error).__name__)
+        logger.warning("database unavailable: %s", first_line(error))
         detail = "The database is unavailable; try again shortly."
         raise ApiError(503, "database_unavailable", detail, {"Retry-After": "5"}) from None
 

@@ -60,8 +60,8 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
-def _first_line(error: BaseException) -> str:
-    # DBAPIError's text ends with the SQL and its parameters; the driver's own first line is enough.
+def first_line(error: BaseException) -> str:
+    """``Type: first line`` of a database error: the driver's own message, never the SQL or its parameters."""
     original = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
     lines = str(original).strip().splitlines()
     return f"{type(original).__name__}: {lines[0] if lines else ''}"
@@ -150,7 +150,7 @@ def _connect_and_upgrade(engine: Engine, postgres: bool) -> str:
     try:
         connection = engine.connect()
     except OperationalError as error:
-        raise DatabaseUnavailable(_first_line(error)) from None
+        raise DatabaseUnavailable(first_line(error)) from None
     with connection:
         try:
             if not postgres:
@@ -164,10 +164,10 @@ def _connect_and_upgrade(engine: Engine, postgres: bool) -> str:
             raise
         except DBAPIError as error:
             if error.connection_invalidated:  # the server went away mid-way; the DDL was rolled back
-                raise DatabaseUnavailable(_first_line(error)) from None
-            raise MigrationError(f"migration to {_head()} failed: {_first_line(error)}") from None
+                raise DatabaseUnavailable(first_line(error)) from None
+            raise MigrationError(f"migration to {_head()} failed: {first_line(error)}") from None
         except Exception as error:
-            raise MigrationError(f"migration to {_head()} failed: {_first_line(error)}") from None
+            raise MigrationError(f"migration to {_head()} failed: {first_line(error)}") from None
         finally:
             # Never back to the pool: its session settings and any lock end with it.
             connection.invalidate()

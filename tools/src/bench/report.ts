@@ -58,7 +58,7 @@ function fmtKiB(v: number): string {
   return finite(v) ? `${(v / 1024).toFixed(1)} MiB` : 'n/a';
 }
 
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }

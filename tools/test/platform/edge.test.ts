@@ -1,9 +1,11 @@
-// The replica's edge alone: switching deployments keeps requests in flight, drops hop-by-hop headers, says 503 when empty.
+// The replica's edge alone: switching deployments keeps requests in flight, drops hop-by-hop headers, says 503 when empty,
+// sends a bodiless GET on to another replica when its own refuses (a POST never).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { request } from '../../src/harness/http.ts';
+import { freePort } from '../../src/harness/stack.ts';
 import { startEdge, type Edge } from '../../src/platform/edge.ts';
 
 interface Upstream {
@@ -66,4 +68,20 @@ test('round robin over the replicas of one deployment', async () => {
   await edge.route([a.port, b.port]);
   const bodies = await Promise.all([1, 2, 3, 4].map(() => request(`${edge.base}/rr`).then((r) => r.body)));
   assert.deepEqual([...bodies].sort(), ['a', 'a', 'b', 'b']);
+});
+
+test('a replica that refuses: a GET goes on to the other one, a POST does not, and the refuser is left out', async () => {
+  const before = edge.stats();
+  await edge.route([await freePort(), a.port]); // nothing listens on the first: connection refused
+  const gets = [];
+  for (let i = 0; i < 4; i++) gets.push((await request(`${edge.base}/get`)).body);
+  assert.deepEqual(gets, ['a', 'a', 'a', 'a']);
+  assert.equal(edge.stats().retried - before.retried, 1, 'one retry, then the refuser is out of the rotation');
+
+  // Two POSTs in a row on a fresh pair: one of them draws the refuser, and gets the 502 (never sent again).
+  await edge.route([await freePort(), a.port]);
+  const posts = [];
+  for (let i = 0; i < 2; i++) posts.push((await request(`${edge.base}/post`, { method: 'POST', body: 'x' })).status);
+  assert.deepEqual(posts.sort(), [200, 502]);
+  assert.equal(edge.stats().failed - before.failed, 1);
 });
