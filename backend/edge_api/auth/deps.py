@@ -4,13 +4,14 @@
 by AUTH0_JWKS_TIMEOUT) never blocks the event loop.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from edge_api.auth.origins import TrustedOrigins
 from edge_api.auth.settings import AuthSettings
+from edge_api.auth.token_cache import VerifiedTokens
 from edge_api.auth.tokens import Claims, InvalidTokenError, MissingTokenError, validate_access_token
 from edge_api.errors import ApiError
 
@@ -23,6 +24,11 @@ CSRF_HEADER = "X-Requested-With"
 class AuthContext:
     settings: AuthSettings
     origins: TrustedOrigins
+    verified: VerifiedTokens[Claims] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # One cache per app: its entries are only valid for this app's issuer, audience and claims.
+        object.__setattr__(self, "verified", VerifiedTokens[Claims](self.settings.auth0_token_cache_size))
 
 
 def get_auth(request: Request) -> AuthContext:
@@ -47,7 +53,7 @@ def bearer_token(request: Request) -> str:
 
 
 def bearer_claims(request: Request, auth: AuthDep) -> Claims:
-    return validate_access_token(bearer_token(request), auth.settings)
+    return validate_access_token(bearer_token(request), auth.settings, verified=auth.verified)
 
 
 ClaimsDep = Annotated[Claims, Depends(bearer_claims)]

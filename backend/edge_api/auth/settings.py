@@ -22,6 +22,7 @@ _NUMBER_FIELDS = (
     "auth0_jwks_timeout",
     "auth0_jwks_cooldown",
     "auth0_jwks_max_age",
+    "auth0_token_cache_size",
     "auth0_http_timeout",
     "auth0_refresh_cookie_max_age",
 )
@@ -87,6 +88,8 @@ class AuthSettings(BaseSettings):
     auth0_jwks_timeout: float = Field(default=2.0, gt=0, le=30, allow_inf_nan=False)
     auth0_jwks_cooldown: float = Field(default=30.0, le=3600, allow_inf_nan=False)
     auth0_jwks_max_age: float = Field(default=600.0, gt=0, le=86400, allow_inf_nan=False)
+    # Validated access tokens remembered until their exp (auth/token_cache.py); 0 validates every call.
+    auth0_token_cache_size: int = Field(default=1024, ge=0, le=100_000)
     # Token and revoke calls to the tenant (login, refresh, logout): bounded so a slow tenant is a 503.
     auth0_http_timeout: float = Field(default=5.0, gt=0, le=30, allow_inf_nan=False)
     # Lifetime of the refresh cookie; Auth0's refresh token lifetime is set in the tenant (default 30 days).

@@ -11,6 +11,7 @@ import jwt
 
 from edge_api.auth.jwks import JWKSCache, JWKSUnavailableError, KeyNotFoundError
 from edge_api.auth.settings import AuthSettings
+from edge_api.auth.token_cache import VerifiedTokens
 
 ALGORITHMS = ("RS256",)
 # Auth0 sends typ JWT; RFC 9068 access tokens say at+jwt. Any other typ (a logout token, ...) is refused.
@@ -170,18 +171,40 @@ def _decode(token: str, key: Any, settings: AuthSettings, audience: str) -> dict
         raise InvalidTokenError("token invalid") from None
 
 
-def validate_access_token(token: str, settings: AuthSettings, *, jwks: JWKSCache | None = None) -> Claims:
+def validate_access_token(
+    token: str,
+    settings: AuthSettings,
+    *,
+    jwks: JWKSCache | None = None,
+    verified: VerifiedTokens["Claims"] | None = None,
+) -> Claims:
     """Validate an Auth0 access token for ``settings.audience`` and return its claims.
 
     RS256 only; ``iss`` must equal the tenant issuer exactly (trailing slash included); ``aud`` may be a
     string or a list but must contain the audience; ``exp``, ``iat`` and ``sub`` are required;
     ``settings.auth0_leeway`` seconds of clock skew are tolerated. ID tokens (``aud`` = the client id) are
     refused. Blocks for at most the JWKS timeout when a fetch is due: call it from a plain ``def`` dependency.
+    With ``verified``, a token this function accepted before, with the same signing key, is answered from
+    there until its ``exp`` (edge_api/auth/token_cache.py).
     """
     if not isinstance(token, str) or not token:
         raise MissingTokenError("no bearer token")
-    key = _signing_key(token, settings, jwks)
+    try:
+        key = _signing_key(token, settings, jwks)
+    except AuthError:
+        if verified is not None:
+            verified.discard(token)  # its key was withdrawn, say: what was verified with it goes too
+        raise
+    if verified is not None and (known := verified.get(token, key)) is not None:
+        return known
+    claims = _claims(token, key, settings)
+    if verified is not None:
+        verified.put(token, key, claims.expires_at, claims)
+    return claims
 
+
+def _claims(token: str, key: Any, settings: AuthSettings) -> Claims:
+    """Signature and claims checks of an access token whose signing key has been found."""
     payload = _decode(token, key, settings, settings.audience)
     aud = payload["aud"]
     audience = (aud,) if isinstance(aud, str) else tuple(a for a in aud if isinstance(a, str))

@@ -273,7 +273,13 @@ describe('attack: oversized bodies and headers (issue 13 class 1), sidecar and d
       const statuses: number[] = [];
       for (let i = 0; i < 20; i++) {
         const lines: [string, string][] = i % 2 ? [origin, json, csrf] : [origin, json];
-        const r = await send(stack, { path: LOGIN, lines, size: 50 * MB, chunked: i % 4 >= 2 });
+        // A server that answers early and closes makes the client's next write draw a reset, which can reach
+        // the client before it has read the answer (the kernel then drops it): that refusal counts as 0 here.
+        // The statuses themselves are the cases' business below; this test is about memory.
+        const r = await send(stack, { path: LOGIN, lines, size: 50 * MB, chunked: i % 4 >= 2 }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return { status: 0 };
+          throw err;
+        });
         statuses.push(r.status);
       }
       const afterAll = memory(pid);
@@ -284,7 +290,7 @@ describe('attack: oversized bodies and headers (issue 13 class 1), sidecar and d
           `(peak growth ${growth.toFixed(1)} MB); statuses ${[...new Set(statuses)].join(',')}`,
       );
       if (!(growth < 20)) failures.push(`${stack.mode}: the API's peak memory grew by ${growth.toFixed(1)} MB`);
-      if (statuses.some((s) => s !== 413 && s !== 403)) failures.push(`${stack.mode}: statuses ${statuses.join(',')}`);
+      if (statuses.some((s) => s !== 413 && s !== 403 && s !== 0) || statuses.every((s) => s === 0)) failures.push(`${stack.mode}: statuses ${statuses.join(',')}`);
     }
     console.log(`# memory of the API (uvicorn, /proc/<pid>/status):\n# ${report.join('\n# ')}`);
     assert.deepEqual(failures, [], failures.join('\n'));
