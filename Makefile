@@ -15,7 +15,7 @@ TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
 # open (the stacks it started then stop: tools/src/harness/stack.ts); no test may run past 15 min.
 NODE_TEST_FLAGS := --test-force-exit --test-timeout=900000
 
-.PHONY: help install run serve test test-py test-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db bench-token-cache load lock
+.PHONY: help install run serve test test-py test-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db bench-token-cache bench-check load lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ bench-db: install ## Postgres pool size vs uvicorn's thread pool, by measurement
 
 bench-token-cache: install ## authenticated GETs, verified-token cache off vs on (docs/bench/token-cache.md), not part of make test
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/token-cache.ts
+
+bench-check: install ## regression gate: sidecar/direct ratios vs docs/bench/baseline.json (BENCH_CHECK_UPDATE=1 refreshes it), not part of make test
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/check.ts
 
 bench-image: $(TOOLS)/node_modules/.installed ## image build times, size, memory in the container (not in make test)
 	@$(TSX) $(TOOLS)/bench/image.ts

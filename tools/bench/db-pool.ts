@@ -8,7 +8,7 @@ const pool = (name: string, why: string) => ({ name, why, env: { APP_MODULE: 'po
 const pg = await startPostgres();
 const databases = new Map<string, string>();
 try {
-  console.log(await runVariantBench({
+  console.log((await runVariantBench({
     title: 'Authenticated GET /api/v1/items through the sidecar on PostgreSQL 15, per pool (size,overflow)',
     usage: 'tsx tools/bench/db-pool.ts',
     variants: [
@@ -32,7 +32,7 @@ try {
         return n;
       },
     },
-  }, process.argv.slice(2)));
+  }, process.argv.slice(2))).text);
 } finally {
   await pg.destroy();
 }

@@ -8,7 +8,7 @@ import { runVariantBench } from '../src/bench/variants.ts';
 const data = mkdtempSync(path.join(os.tmpdir(), 'edge-bench-token-cache-'));
 try {
 
-  console.log(await runVariantBench({
+  console.log((await runVariantBench({
   title: 'Authenticated GETs through the sidecar (SQLite), RS256 check on every call vs the verified-token cache',
   usage: 'tsx tools/bench/token-cache.ts',
   variants: [
@@ -20,7 +20,7 @@ try {
   connections: 64,
   // A SQLite file per stack: each seeds its own items.
   prepare: async (v) => ({ DATABASE_URL: `sqlite:///${path.join(data, `${v.name.replace(/\W/g, '-')}.db`)}` }),
-}, process.argv.slice(2)));
+}, process.argv.slice(2))).text);
 } finally {
   rmSync(data, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
-// One benchmark shape for "which setting is better": one sidecar stack per variant (its own env), the same
-// authenticated GETs at 64 connections against each, interleaved rounds, medians, ratios to a reference variant.
+// One benchmark shape for "which setting is better": one stack per variant (its own mode and env), the same
+// authenticated GETs against each, interleaved rounds, medians, ratios to a reference variant.
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +7,14 @@ import { parseArgs } from 'node:util';
 import { findOnPath, LoadRunner } from './load.ts';
 import { authedStackGroup, loadavg } from './run.ts';
 import { median } from './stats.ts';
+import type { Mode } from './table.ts';
 
 export interface Variant {
   name: string;
   why: string;
   env: Record<string, string>;
+  /** Sidecar unless said. */
+  mode?: Mode;
 }
 
 export interface VariantBench {
@@ -56,7 +59,13 @@ export function variantTable(rows: readonly Row[], sampleLabel?: string): string
   return [head, head.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-export async function runVariantBench(bench: VariantBench, argv: readonly string[]): Promise<string> {
+export interface VariantResult {
+  rows: Row[];
+  /** The title line and the table, ready to print. */
+  text: string;
+}
+
+export async function runVariantBench(bench: VariantBench, argv: readonly string[]): Promise<VariantResult> {
   const { rounds, seconds } = parseRounds(argv, bench.usage);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'edge-bench-variants-'));
   const group = await authedStackGroup<string>('bench', scratch);
@@ -64,7 +73,7 @@ export async function runVariantBench(bench: VariantBench, argv: readonly string
   try {
     for (const v of bench.variants) {
       console.error(`==> stack ${v.name}`);
-      await group.start(v.name, 'sidecar', { ...v.env, ...(await bench.prepare?.(v)) });
+      await group.start(v.name, v.mode ?? 'sidecar', { ...v.env, ...(await bench.prepare?.(v)) });
     }
     const runner = new LoadRunner(findOnPath('wrk') ? 'wrk' : 'autocannon', scratch, 100);
     const before = loadavg();
@@ -101,7 +110,8 @@ export async function runVariantBench(bench: VariantBench, argv: readonly string
         return { variant: v, path: p, rps: median(s.rps), ratio: median(s.rps) / reference, p99Ms: median(s.p99), failed: s.failed, ...(bench.sample ? { peak: s.peak } : {}) };
       }),
     );
-    return `${bench.title}, ${bench.connections} connections, ${rounds} interleaved rounds of ${seconds} s, medians; load ${before} -> ${loadavg()}\n\n${variantTable(rows, bench.sample?.label)}\n`;
+    const title = `${bench.title}, ${bench.connections} connections, ${rounds} interleaved rounds of ${seconds} s, medians; load ${before} -> ${loadavg()}`;
+    return { rows, text: `${title}\n\n${variantTable(rows, bench.sample?.label)}\n` };
   } finally {
     await group.close();
   }
