@@ -15,7 +15,7 @@ TS_TESTS = $(shell find $(TOOLS)/test -name '*.test.ts' | sort)
 # open (the stacks it started then stop: tools/src/harness/stack.ts); no test may run past 15 min.
 NODE_TEST_FLAGS := --test-force-exit --test-timeout=900000
 
-.PHONY: help install run serve test test-py test-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db bench-token-cache bench-check load lock
+.PHONY: help install run serve test test-py test-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db bench-token-cache bench-check bench-latency load lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ bench-token-cache: install ## authenticated GETs, verified-token cache off vs on
 
 bench-check: install ## regression gate: sidecar/direct ratios vs docs/bench/baseline.json (BENCH_CHECK_UPDATE=1 refreshes it), not part of make test
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/check.ts
+
+bench-latency: install ## one connection: the p50 of each layer (Caddy hop, token check, database), docs/bench/latency-budget.md; not part of make test
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/latency-budget.ts
 
 bench-image: $(TOOLS)/node_modules/.installed ## image build times, size, memory in the container (not in make test)
 	@$(TSX) $(TOOLS)/bench/image.ts

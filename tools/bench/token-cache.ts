@@ -1,14 +1,8 @@
 // `make bench-token-cache`: authenticated GETs with the verified-token cache off and on (AUTH0_TOKEN_CACHE_SIZE
 // 0 vs the default), side by side (docs/bench/token-cache.md). Not part of `make test`.   tsx tools/bench/token-cache.ts [--rounds 3] [--seconds 8]
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { runVariantBench } from '../src/bench/variants.ts';
 
-const data = mkdtempSync(path.join(os.tmpdir(), 'edge-bench-token-cache-'));
-try {
-
-  console.log((await runVariantBench({
+const { text } = await runVariantBench({
   title: 'Authenticated GETs through the sidecar (SQLite), RS256 check on every call vs the verified-token cache',
   usage: 'tsx tools/bench/token-cache.ts',
   variants: [
@@ -18,9 +12,6 @@ try {
   reference: 'cache off',
   paths: ['/api/v1/auth/me', '/api/v1/items'],
   connections: 64,
-  // A SQLite file per stack: each seeds its own items.
-  prepare: async (v) => ({ DATABASE_URL: `sqlite:///${path.join(data, `${v.name.replace(/\W/g, '-')}.db`)}` }),
-}, process.argv.slice(2))).text);
-} finally {
-  rmSync(data, { recursive: true, force: true });
-}
+  sqlite: true,
+}, process.argv.slice(2));
+console.log(text);

@@ -17,6 +17,12 @@ export interface Variant {
   mode?: Mode;
 }
 
+/** The two modes as variants (defaults otherwise), and the paths the side-by-side benches share. */
+export const DIRECT: Variant = { name: 'direct', why: 'uvicorn alone on $PORT', env: {}, mode: 'direct' };
+export const SIDECAR: Variant = { name: 'sidecar', why: 'Caddy in front of uvicorn', env: {} };
+/** No app work, the token check alone, the token check and the database. */
+export const LAYER_PATHS = ['/health/live', '/api/v1/auth/me', '/api/v1/items'] as const;
+
 export interface VariantBench {
   title: string;
   usage: string;
@@ -25,6 +31,8 @@ export interface VariantBench {
   reference: string;
   paths: readonly string[];
   connections: number;
+  /** Each stack on a SQLite file of its own (each seeds its own items), unless `prepare` names a database. */
+  sqlite?: boolean;
   /** Per-stack extra environment (a fresh database, say), called once per variant before it starts. */
   prepare?: (variant: Variant) => Promise<Record<string, string>>;
   /** Sampled every 250 ms during each run; the table shows its peak per variant (e.g. server connections). */
@@ -36,6 +44,7 @@ export interface Row {
   path: string;
   rps: number;
   ratio: number;
+  p50Ms: number;
   p99Ms: number;
   failed: number;
   peak?: number;
@@ -54,8 +63,8 @@ export function parseRounds(argv: readonly string[], usage: string): { rounds: n
 
 /** Markdown table of the medians (pure). */
 export function variantTable(rows: readonly Row[], sampleLabel?: string): string {
-  const head = ['variant', 'why', 'path', 'req/s', 'vs reference', 'p99 ms', ...(sampleLabel ? [sampleLabel] : []), 'failed'];
-  const lines = rows.map((r) => [r.variant.name, r.variant.why, r.path, r.rps.toFixed(0), r.ratio.toFixed(2), r.p99Ms.toFixed(1), ...(sampleLabel ? [String(r.peak ?? '')] : []), String(r.failed)]);
+  const head = ['variant', 'why', 'path', 'req/s', 'vs reference', 'p50 ms', 'p99 ms', ...(sampleLabel ? [sampleLabel] : []), 'failed'];
+  const lines = rows.map((r) => [r.variant.name, r.variant.why, r.path, r.rps.toFixed(0), r.ratio.toFixed(2), r.p50Ms.toFixed(2), r.p99Ms.toFixed(1), ...(sampleLabel ? [String(r.peak ?? '')] : []), String(r.failed)]);
   return [head, head.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
@@ -69,11 +78,12 @@ export async function runVariantBench(bench: VariantBench, argv: readonly string
   const { rounds, seconds } = parseRounds(argv, bench.usage);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'edge-bench-variants-'));
   const group = await authedStackGroup<string>('bench', scratch);
-  const samples = new Map<string, { rps: number[]; p99: number[]; failed: number; peak: number }>();
+  const samples = new Map<string, { rps: number[]; p50: number[]; p99: number[]; failed: number; peak: number }>();
   try {
     for (const v of bench.variants) {
       console.error(`==> stack ${v.name}`);
-      await group.start(v.name, v.mode ?? 'sidecar', { ...v.env, ...(await bench.prepare?.(v)) });
+      const own: Record<string, string> = bench.sqlite ? { DATABASE_URL: `sqlite:///${path.join(scratch, `${v.name.replace(/\W/g, '-')}.db`)}` } : {};
+      await group.start(v.name, v.mode ?? 'sidecar', { ...v.env, ...own, ...(await bench.prepare?.(v)) });
     }
     const runner = new LoadRunner(findOnPath('wrk') ? 'wrk' : 'autocannon', scratch, 100);
     const before = loadavg();
@@ -82,7 +92,7 @@ export async function runVariantBench(bench: VariantBench, argv: readonly string
       for (const v of r % 2 ? bench.variants : [...bench.variants].reverse()) {
         for (const p of bench.paths) {
           const key = `${v.name} ${p}`;
-          const s = samples.get(key) ?? { rps: [], p99: [], failed: 0, peak: 0 };
+          const s = samples.get(key) ?? { rps: [], p50: [], p99: [], failed: 0, peak: 0 };
           let sampling = Boolean(bench.sample);
           const sampler = (async () => {
             while (sampling) {
@@ -96,6 +106,7 @@ export async function runVariantBench(bench: VariantBench, argv: readonly string
           sampling = false;
           await sampler;
           s.rps.push(result.rps);
+          s.p50.push(result.p50Ms);
           s.p99.push(result.p99Ms);
           s.failed += result.socketErrors + result.timeouts + result.badStatus;
           samples.set(key, s);
@@ -107,7 +118,7 @@ export async function runVariantBench(bench: VariantBench, argv: readonly string
       bench.paths.map((p) => {
         const s = samples.get(`${v.name} ${p}`)!;
         const reference = median(samples.get(`${bench.reference} ${p}`)!.rps);
-        return { variant: v, path: p, rps: median(s.rps), ratio: median(s.rps) / reference, p99Ms: median(s.p99), failed: s.failed, ...(bench.sample ? { peak: s.peak } : {}) };
+        return { variant: v, path: p, rps: median(s.rps), ratio: median(s.rps) / reference, p50Ms: median(s.p50), p99Ms: median(s.p99), failed: s.failed, ...(bench.sample ? { peak: s.peak } : {}) };
       }),
     );
     const title = `${bench.title}, ${bench.connections} connections, ${rounds} interleaved rounds of ${seconds} s, medians; load ${before} -> ${loadavg()}`;

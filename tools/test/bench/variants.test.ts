@@ -13,12 +13,12 @@ test('--rounds and --seconds: defaults, bounds, and a clear usage line', () => {
 
 test('the table: one row per variant and path, the sample column only when sampled', () => {
   const row = (name: string, rps: number, peak?: number): Row => ({
-    variant: { name, why: `why ${name}`, env: {} }, path: '/p', rps, ratio: rps / 100, p99Ms: 12.34, failed: 0, ...(peak === undefined ? {} : { peak }),
+    variant: { name, why: `why ${name}`, env: {} }, path: '/p', rps, ratio: rps / 100, p50Ms: 1.234, p99Ms: 12.34, failed: 0, ...(peak === undefined ? {} : { peak }),
   });
   assert.equal(
     variantTable([row('a', 100), row('b', 150)]),
-    ['| variant | why | path | req/s | vs reference | p99 ms | failed |', '| --- | --- | --- | --- | --- | --- | --- |',
-      '| a | why a | /p | 100 | 1.00 | 12.3 | 0 |', '| b | why b | /p | 150 | 1.50 | 12.3 | 0 |'].join('\n'),
+    ['| variant | why | path | req/s | vs reference | p50 ms | p99 ms | failed |', '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| a | why a | /p | 100 | 1.00 | 1.23 | 12.3 | 0 |', '| b | why b | /p | 150 | 1.50 | 1.23 | 12.3 | 0 |'].join('\n'),
   );
-  assert.match(variantTable([row('a', 100, 7)], 'peak'), /\| p99 ms \| peak \| failed \|\n.*\n\| a \| why a \| \/p \| 100 \| 1\.00 \| 12\.3 \| 7 \| 0 \|/);
+  assert.match(variantTable([row('a', 100, 7)], 'peak'), /\| p99 ms \| peak \| failed \|\n.*\n\| a \| why a \| \/p \| 100 \| 1\.00 \| 1\.23 \| 12\.3 \| 7 \| 0 \|/);
 });
