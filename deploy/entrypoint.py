@@ -6,19 +6,27 @@ line on stderr naming the variable, exit code 2: plain text, as the contract ask
 runs yet. That covers the stack's variables and the service's DATABASE_URL and DB_HEALTH_TIMEOUT
 (the same checks the reference API runs, edge_sidecar/config.py), in both modes. Once the stack
 starts, every line on stdout and stderr is a JSON object (launch.py).
+
+This file's directory is the deployment's (deploy/ in a checkout, /app/deploy in the image): the
+defaults file, supervisord.conf and the Caddyfile sit next to it, while the edge_sidecar package is
+installed (editable in .venv, site-packages in the image). The defaults are read here, once; the
+children get the validated values in their environment.
 """
 
 import os
 import sys
+from pathlib import Path
 
-from edge_sidecar.config import effective_env, load_defaults, parse_runtime
+from edge_sidecar.config import DEFAULTS_NAME, effective_env, load_defaults, parse_runtime
 from edge_sidecar.launch import missing_programs, run, say
 from edge_sidecar.policy import ConfigError
 from edge_sidecar.ports import busy_port
 
+DEPLOY_DIR = Path(__file__).resolve().parent
+
 
 def main() -> int:
-    env = effective_env(os.environ, load_defaults())
+    env = effective_env(os.environ, load_defaults(DEPLOY_DIR / DEFAULTS_NAME))
     try:
         config = parse_runtime(env)
     except ConfigError as err:
@@ -44,7 +52,7 @@ def main() -> int:
         mode=config.mode,
         port=config.port,
     )
-    return run(config, env)
+    return run(config, env, DEPLOY_DIR)
 
 
 if __name__ == "__main__":

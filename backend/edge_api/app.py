@@ -1,6 +1,6 @@
 """Application factory: ``create_app(settings)`` builds a fresh FastAPI app (no CORS: the sidecar owns it).
 
-Hygiene (issue 13 class 7): no redirect is ever made from the request (a trailing-slash redirect is built
+Hygiene (docs/security.md §7): no redirect is ever made from the request (a trailing-slash redirect is built
 from the caller's Host, so it went to any host the caller named), and the OpenAPI docs are off unless
 ``API_DOCS=true`` (local use): in production they would publish every route and schema to anyone.
 """

@@ -1,14 +1,14 @@
-"""Minimal logging for the ``edge_api`` loggers: one stderr line per record, request id included."""
+"""Minimal logging for the ``edge_api`` loggers: one JSON stderr line per record, request id included."""
 
 import logging
 import sys
 from typing import TextIO
 
 from edge_api.request_id import RequestIdFilter
+from edge_sidecar.jsonlog import JsonFormatter
 
 LOGGER_NAME = "edge_api"
 REQUEST_LOGGER_NAME = "edge_api.request"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"
 
 
 class _StderrHandler(logging.StreamHandler[TextIO]):
@@ -29,13 +29,14 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
 def _plain_handler() -> logging.Handler:
     handler = _StderrHandler()
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    # The stack's one line shape (edge_sidecar/logshape.py) even when no server configured logging.
+    handler.setFormatter(JsonFormatter())
     return handler
 
 
 def _configure(logger: logging.Logger) -> None:
     """A handler the server's log configuration (uvicorn ``--log-config``) already gave the logger
-    keeps its format and only gains the request id; otherwise one plain stderr line per record."""
+    keeps its format and only gains the request id; otherwise one JSON stderr line per record."""
     if any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
         return
     if logger.handlers:

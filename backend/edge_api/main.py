@@ -1,6 +1,5 @@
 """ASGI entry point for uvicorn: ``edge_api.main:app`` (the default APP_MODULE), settings from the env."""
 
-import json
 import sys
 
 from pydantic import ValidationError
@@ -10,6 +9,7 @@ from edge_api.auth.settings import AuthConfigError, describe_validation_error
 from edge_api.config import get_settings
 from edge_api.db import migrate_before_serving
 from edge_api.migrate import MigrationError
+from edge_sidecar.logshape import log_line
 
 # EX_CONFIG (sysexits.h): the stack stops at once on it instead of restarting a program that can
 # only fail again (deploy/edge_sidecar/supervision.py); any APP_MODULE may use it the same way.
@@ -27,6 +27,7 @@ except (AuthConfigError, ValidationError, MigrationError) as error:
         reason = f"{error}; the API does not start"
     else:
         reason = f"invalid configuration: {describe_validation_error(error)}"
-    line = {"level": "error", "logger": "edge_api", "msg": reason}
-    print(json.dumps(line), file=sys.stderr, flush=True)
+    # Not through logging: this runs before any server configured it, and must be one line whatever it did.
+    sys.stderr.write(log_line("error", "edge_api", reason).decode())
+    sys.stderr.flush()
     raise SystemExit(CONFIG_EXIT) from None

@@ -1,13 +1,18 @@
 """Shared fixtures: a per-test database (DATABASE_URL), a fake Auth0 tenant (AUTH0_*), a fresh app.
 
+The app runs in-process, without the launcher, so each test gets what the launcher would hand it: the
+validated CORS policy of the shipped defaults (CORS_*, tools/test/fixtures/checkout.py).
+
 The database is a SQLite file; tests marked ``both_databases`` run a second time on a fresh database
 in a throwaway PostgreSQL cluster (tools/test/fixtures/pg_cluster.py), started once per session.
 """
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from checkout import launcher_env
 from fastapi.testclient import TestClient
 from pg_cluster import Cluster
 from test_auth_support import AUDIENCE, CLIENT_ID, JwksServer, shared_tenant
@@ -16,9 +21,12 @@ from edge_api.app import create_app
 from edge_api.config import get_settings
 
 CLIENT_SECRET = "test-client-secret"
+# The launcher's hand-down for the shipped defaults, computed once.
+LAUNCHER_ENV = launcher_env()
 
 
-BACKENDS = ("sqlite", "postgres")
+# The PostgreSQL run starts a cluster (a process), so make test-unit leaves it out.
+BACKENDS = ("sqlite", pytest.param("postgres", marks=pytest.mark.processes))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -34,7 +42,9 @@ def postgres() -> Iterator[Cluster]:
 
 
 @pytest.fixture(autouse=True)
-def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[str]:
     """Points DATABASE_URL at a fresh database and makes get_settings() read it afresh."""
     backend = getattr(request, "param", "sqlite")
     if backend == "postgres":
@@ -64,7 +74,8 @@ def fake_tenant(monkeypatch: pytest.MonkeyPatch) -> JwksServer:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AUTH0_DOMAIN", raising=False)
-    monkeypatch.delenv("CORS_ALLOW_ORIGINS", raising=False)
+    for name, value in LAUNCHER_ENV.items():
+        monkeypatch.setenv(name, value)
     return tenant
 
 

@@ -1,10 +1,10 @@
-"""The CSRF guard of the cookie-bound POSTs refuses before the body is read (issue 13, class 1)."""
+"""The CSRF guard of the cookie-bound POSTs refuses before the body is read (docs/security.md §1)."""
 
 import asyncio
 import json
-from typing import Any
 
 import pytest
+from starlette.types import Message
 
 from edge_api.app import create_app
 
@@ -22,14 +22,14 @@ def test_a_refused_cookie_bound_post_never_reads_its_body(
 ) -> None:
     app = create_app()
     pulled = 0
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         nonlocal pulled
         pulled += 1
         return {"type": "http.request", "body": b'{"code": "c", "state": "s"}', "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {

@@ -1,6 +1,7 @@
 """Health: liveness never needs the database; readiness pings it within a deadline and leaks nothing."""
 
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +23,7 @@ def test_health_with_working_database(client: TestClient, path: str) -> None:
     assert response.headers["cache-control"] == "no-store"
 
 
-def test_sqlite_directory_is_created_on_startup(tmp_path) -> None:
+def test_sqlite_directory_is_created_on_startup(tmp_path: Path) -> None:
     database = tmp_path / "nested" / "dir" / "app.db"
     app = create_app(Settings(database_url=f"sqlite:///{database}"))
     assert not database.parent.exists()
@@ -58,7 +59,7 @@ def test_ready_answers_within_timeout_when_database_hangs(silent_port: int) -> N
     assert elapsed < 3 * 0.2 + 0.5
 
 
-def test_ready_recovers_and_creates_tables_once_database_opens(tmp_path) -> None:
+def test_ready_recovers_and_creates_tables_once_database_opens(tmp_path: Path) -> None:
     """An app started while its database could not be opened serves items once it can."""
     database = tmp_path / "app.db"
     database.mkdir()  # a directory where the SQLite file should be: opening it fails

@@ -1,4 +1,4 @@
-"""Issue 13 class 7 app settings: OpenAPI docs only with API_DOCS=true; no redirect built from Host."""
+"""docs/security.md §7 app settings: OpenAPI docs only with API_DOCS=true; no redirect built from Host."""
 
 import json
 import os
@@ -62,11 +62,12 @@ def test_api_docs_other_values_are_refused(monkeypatch: pytest.MonkeyPatch, raw:
     assert "API_DOCS must be true or false" in str(error.value)
 
 
+@pytest.mark.processes
 def test_a_bad_api_docs_stops_the_service_with_the_config_exit_status() -> None:
     """One JSON line naming API_DOCS and exit status 78, as for every other variable the API reads."""
     backend = Path(__file__).resolve().parents[1]
     env = os.environ | {"API_DOCS": "maybe"}
-    env["PYTHONPATH"] = os.pathsep.join([str(backend), str(backend.parent / "deploy")])
+    env["PYTHONPATH"] = str(backend)  # edge_sidecar is an installed package
     result = subprocess.run(
         [sys.executable, "-c", "import edge_api.main"], env=env, capture_output=True, text=True, timeout=30
     )

@@ -40,6 +40,20 @@ def test_crud_round_trip(client: TestClient) -> None:
     assert client.get(ITEMS, headers=tenant("acme")).json() == []
 
 
+def test_no_cache_keeps_a_tenants_items(client: TestClient) -> None:
+    item = create(client, "acme", "cached?")
+    responses = [
+        client.get(ITEMS, headers=tenant("acme")),
+        client.get(f"{ITEMS}/{item['id']}", headers=tenant("acme")),
+        client.post(ITEMS, json={"name": "x"}, headers=tenant("acme")),
+    ]
+    assert [(r.status_code, r.headers.get("cache-control")) for r in responses] == [
+        (200, "no-store"),
+        (200, "no-store"),
+        (201, "no-store"),
+    ]
+
+
 def test_list_is_newest_first_and_limited(client: TestClient) -> None:
     names = [f"item-{n}" for n in range(5)]
     for name in names:

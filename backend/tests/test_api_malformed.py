@@ -1,4 +1,4 @@
-"""Malformed input (issue 13, class 4): every bad input gets a JSON 4xx ``{"detail", "error"}``, never a 500.
+"""Malformed input (docs/security.md §4): each bad input gets a JSON 4xx ``{"detail", "error"}``, never a 500.
 
 The cases are what an outside review and a little fuzzing found: input FastAPI echoes back in a 422
 that cannot be encoded (a lone UTF-16 surrogate, NaN, bytes that are not UTF-8, deep nesting), values

@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -54,7 +55,7 @@ def token(key: Key, server: JwksServer, **claims: object) -> str:
 
 
 def test_a_token_validated_once_is_answered_from_the_cache(
-    key: Key, server: JwksServer, settings, jwks
+    key: Key, server: JwksServer, settings: AuthSettings, jwks: JWKSCache
 ) -> None:
     verified = VerifiedTokens[Claims](8)
     first, second = token(key, server, sub="a"), token(key, server, sub="b")
@@ -65,7 +66,9 @@ def test_a_token_validated_once_is_answered_from_the_cache(
     assert len(verified) == 2
 
 
-def test_a_rotated_out_key_drops_its_tokens(key: Key, server: JwksServer, settings, jwks, clock) -> None:
+def test_a_rotated_out_key_drops_its_tokens(
+    key: Key, server: JwksServer, settings: AuthSettings, jwks: JWKSCache, clock: FakeClock
+) -> None:
     verified = VerifiedTokens[Claims](8)
     old = token(key, server)
     validate_access_token(old, settings, jwks=jwks, verified=verified)
@@ -78,7 +81,7 @@ def test_a_rotated_out_key_drops_its_tokens(key: Key, server: JwksServer, settin
 
 
 def test_a_refetched_key_set_means_one_fresh_check(
-    key: Key, server: JwksServer, settings, jwks, clock
+    key: Key, server: JwksServer, settings: AuthSettings, jwks: JWKSCache, clock: FakeClock
 ) -> None:
     verified = VerifiedTokens[Claims](8)
     kept = token(key, server)
@@ -91,7 +94,7 @@ def test_a_refetched_key_set_means_one_fresh_check(
 
 
 def test_a_token_within_the_leeway_is_valid_but_never_cached(
-    key: Key, server: JwksServer, settings, jwks
+    key: Key, server: JwksServer, settings: AuthSettings, jwks: JWKSCache
 ) -> None:
     verified = VerifiedTokens[Claims](8)
     late = token(key, server, exp=int(time.time()) - 5)  # expired, accepted for the 30 s leeway
@@ -100,7 +103,9 @@ def test_a_token_within_the_leeway_is_valid_but_never_cached(
     assert len(verified) == 0
 
 
-def test_refused_tokens_are_not_cached(key: Key, server: JwksServer, settings, jwks) -> None:
+def test_refused_tokens_are_not_cached(
+    key: Key, server: JwksServer, settings: AuthSettings, jwks: JWKSCache
+) -> None:
     verified = VerifiedTokens[Claims](8)
     bad = _tamper_signature(token(key, server))
     for _ in range(2):
@@ -110,7 +115,9 @@ def test_refused_tokens_are_not_cached(key: Key, server: JwksServer, settings, j
 
 
 @pytest.mark.parametrize(("size", "cached"), [(0, 0), (1, 1), (2, 2), (3, 3), (4, 3)])
-def test_the_cache_is_bounded(key: Key, server: JwksServer, settings, jwks, size: int, cached: int) -> None:
+def test_the_cache_is_bounded(
+    key: Key, server: JwksServer, settings: AuthSettings, jwks: JWKSCache, size: int, cached: int
+) -> None:
     verified = VerifiedTokens[Claims](size)
     tokens = [token(key, server, sub=f"user-{n}") for n in range(3)]
     first = [validate_access_token(t, settings, jwks=jwks, verified=verified) for t in tokens]
@@ -139,7 +146,12 @@ SIZES = [("0", True), ("1024", True), ("100000", True), ("-1", False), ("100001"
 
 @pytest.mark.parametrize(("raw", "ok"), [*SIZES, ("many", False)])
 def test_auth0_token_cache_size_is_checked(server: JwksServer, raw: str, ok: bool) -> None:
-    values = {"auth0_issuer": server.issuer, "auth0_audience": AUDIENCE, "auth0_token_cache_size": raw}
+    # Raw strings, as the environment gives them: the settings parse and check them.
+    values: dict[str, Any] = {
+        "auth0_issuer": server.issuer,
+        "auth0_audience": AUDIENCE,
+        "auth0_token_cache_size": raw,
+    }
     if ok:
         assert AuthSettings(**values).auth0_token_cache_size == int(raw)
     else:

@@ -74,6 +74,7 @@ def _upgrade_at(database_url: str, start: Any) -> str:
         engine.dispose()
 
 
+@pytest.mark.processes
 def test_concurrent_upgrades_migrate_once(database_url: str) -> None:
     """Four processes (four replicas starting together) upgrade one empty database at once."""
     context = multiprocessing.get_context("spawn")

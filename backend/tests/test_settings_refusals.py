@@ -1,4 +1,4 @@
-"""Issue 13 class 6 in the API's own settings: non-ASCII numbers and degenerate values refused by name."""
+"""docs/security.md §6 in the API's own settings: non-ASCII numbers and degenerate values refused by name."""
 
 import pytest
 from pydantic import ValidationError

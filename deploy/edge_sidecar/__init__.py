@@ -1,1 +1,1 @@
-"""Runtime helpers that live inside the image: CORS policy parsing, the entrypoint, direct-mode CORS."""
+"""The edge-sidecar package (deploy/pyproject.toml): CORS policy parsing, the launcher, direct-mode CORS."""

@@ -8,10 +8,13 @@ import sys
 import time
 import urllib.request
 
+from edge_sidecar.logshape import log_line
 
-def log_event(event: str, **fields: object) -> None:
-    """One JSON object per line on stderr, like every other log line of the stack."""
-    print(json.dumps({"time": time.time(), "event": event, **fields}), file=sys.stderr, flush=True)
+
+def log_event(logger: str, level: str, event: str, msg: str, **fields: object) -> None:
+    """One line on stderr in the stack's common shape (logshape.py), `event` first among its fields."""
+    sys.stderr.write(log_line(level, logger, msg, {"event": event, **fields}).decode())
+    sys.stderr.flush()
 
 
 def alert(program: str, reason: str, url: str | None = None, timeout: float = 3.0) -> bool:
@@ -29,6 +32,8 @@ def alert(program: str, reason: str, url: str | None = None, timeout: float = 3.
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             response.read()
     except Exception as err:  # any failure to deliver is only worth a log line
-        log_event("alert-failed", program=program, reason=reason, error=type(err).__name__)
+        log_event("edge-sidecar.alerts", "warn", "alert-failed",
+                  f"alert for {program} not delivered: {type(err).__name__}",
+                  program=program, reason=reason, error=type(err).__name__)  # fmt: skip
         return False
     return True

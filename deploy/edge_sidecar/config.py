@@ -1,24 +1,42 @@
-"""Runtime configuration: deploy/cors.env defaults overlaid by the environment, validated in one place."""
+"""Runtime configuration: deploy/defaults.env overlaid by the environment, validated in one place.
+
+The launcher (deploy/entrypoint.py) reads the defaults file and validates everything once; its children
+(direct mode, the API's CSRF guard) get the result in their environment (handed_down_env) and never
+read the file themselves.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from dotenv import dotenv_values
 
+from edge_sidecar import cors_wire, request_ids
 from edge_sidecar.limits import BodyLimits
 from edge_sidecar.policy import NEVER_RE, ConfigError, CorsPolicy, ascii_number, parse_policy, split_list
 
-DEPLOY_DIR = Path(__file__).resolve().parent.parent
-DEFAULTS_FILE = DEPLOY_DIR / "cors.env"
+# The defaults file's name in the deployment's directory (the entrypoint's: deploy/ in a checkout,
+# /app/deploy in the image). The package itself is installed elsewhere (site-packages in the image), so
+# it never derives that directory from its own location: the entrypoint hands it over.
+DEFAULTS_NAME = "defaults.env"
 MODES = ("sidecar", "direct")
 # What the stack does when the proxy cannot be kept running after it served (see supervision.py).
 FALLBACKS = ("direct", "exit")
+# How Caddy reaches uvicorn in sidecar mode (API_TRANSPORT). `unix`: a socket in the stack's private run
+# directory, mode 0700, so only the stack's own user can reach the API (api_socket.py); `tcp`:
+# 127.0.0.1:$API_PORT, for an app that something else on the machine must reach on a port.
+TRANSPORTS = ("unix", "tcp")
+# uvicorn's --workers for the api program: 1. supervisord, the watchdog and supervision.py each assume one
+# process per program; uvicorn's own worker manager would hide worker exits and hangs from them and leave
+# orphans when it is killed (docs/bench/workers.md), so WEB_CONCURRENCY, which uvicorn would read, is not
+# used. API_WORKERS_KNOB is internal, for tools/bench/workers.ts only: not a setting of the stack.
+API_WORKERS_KNOB = "EDGE_API_WORKERS"
+API_WORKERS_MAX = 8
 _APP_MODULE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 # How long Caddy keeps retrying a request while the API restarts (its port refuses connections): a
 # uvicorn restart takes 1-2 s, so 10 s leaves room on a busy machine without hanging callers forever.
@@ -60,10 +78,16 @@ class RuntimeConfig:
     trusted_proxies: tuple[Network, ...] = (ipaddress.IPv4Network("100.64.0.0/10"),)
     # Request body limits (MAX_BODY_BYTES, AUTH_MAX_BODY_BYTES): the Caddyfile's and direct mode's.
     body_limits: BodyLimits = DEFAULT_BODY_LIMITS
+    # API_TRANSPORT: in sidecar mode, whether uvicorn listens on a Unix socket or on 127.0.0.1:$API_PORT.
+    api_transport: str = "tcp"
+    # uvicorn worker processes of the api program (1; API_WORKERS_KNOB for a benchmark).
+    api_workers: int = 1
 
 
-def load_defaults(path: Path = DEFAULTS_FILE) -> dict[str, str]:
-    """The KEY=value defaults shipped with the image (python-dotenv syntax)."""
+def load_defaults(path: Path) -> dict[str, str]:
+    """The KEY=value defaults shipped with the image (python-dotenv syntax), e.g. deploy/defaults.env."""
+    if not path.is_file():  # dotenv_values would read a missing file as no defaults at all
+        raise FileNotFoundError(f"edge-sidecar: the defaults file {path} is missing")
     return {k: v or "" for k, v in dotenv_values(path).items()}
 
 
@@ -187,7 +211,12 @@ def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
     if mode not in MODES:
         raise ConfigError("PROXY_MODE", f"{mode!r} is not one of {', '.join(MODES)}")
     port, api_port = _port(env, "PORT"), _port(env, "API_PORT")
-    if mode == "sidecar" and port == api_port:
+    transport = env.get("API_TRANSPORT", "").strip()
+    if transport not in TRANSPORTS:
+        raise ConfigError("API_TRANSPORT", f"{transport!r} is not one of {', '.join(TRANSPORTS)}")
+    # API_PORT is parsed whatever the transport (a bad value is refused before it is ever used), but
+    # only a TCP listener needs it free of PORT.
+    if mode == "sidecar" and transport == "tcp" and port == api_port:
         raise ConfigError("API_PORT", f"{api_port} is also PORT; the API needs a port of its own")
     app_module = env.get("APP_MODULE", "").strip()
     if not _APP_MODULE.fullmatch(app_module):
@@ -218,7 +247,13 @@ def parse_runtime(env: Mapping[str, str]) -> RuntimeConfig:
     if "DB_HEALTH_TIMEOUT" in env:
         db_health_timeout(env["DB_HEALTH_TIMEOUT"])
     limits = body_limits(env)
-    return RuntimeConfig(mode, port, api_port, app_module, timeout, idle, policy, fallback, trusted, limits)
+    workers_what = f"a number of uvicorn workers from 1 to {API_WORKERS_MAX}"
+    workers = int(ascii_number(API_WORKERS_KNOB, env.get(API_WORKERS_KNOB, "1"), workers_what))
+    if not 1 <= workers <= API_WORKERS_MAX:
+        raise ConfigError(API_WORKERS_KNOB, f"{workers} is not {workers_what}")
+    return RuntimeConfig(
+        mode, port, api_port, app_module, timeout, idle, policy, fallback, trusted, limits, transport, workers
+    )
 
 
 # A body limit below 1 KiB would refuse ordinary JSON; above 100 MiB it bounds nothing an API should hold.
@@ -280,6 +315,11 @@ def caddy_env(config: RuntimeConfig) -> dict[str, str]:
         "EDGE_CORS_ALLOW_HEADERS": ", ".join(p.headers),
         "EDGE_CORS_EXPOSE_HEADERS": ", ".join(p.expose),
         "EDGE_CORS_MAX_AGE": str(p.max_age),
+        # Literals direct mode emits too (cors_wire.py, request_ids.py): one definition for both.
+        "EDGE_CORS_PREFLIGHT_VARY": cors_wire.PREFLIGHT_VARY,
+        "EDGE_CORS_RESPONSE_VARY": cors_wire.RESPONSE_VARY,
+        "EDGE_CORS_REFUSED_BODY": cors_wire.REFUSED_BODY,
+        "EDGE_REQUEST_ID_RE": request_ids.PATTERN,
         "EDGE_UPSTREAM_TIMEOUT": caddy_duration(config.upstream_timeout),
         "EDGE_UPSTREAM_TRY_DURATION": caddy_duration(upstream_try_duration(config.upstream_timeout)),
         "EDGE_UPSTREAM_IDLE_CONNS": str(config.upstream_idle_conns),
@@ -288,3 +328,61 @@ def caddy_env(config: RuntimeConfig) -> dict[str, str]:
         # Caddyfile `trusted_proxies static {$EDGE_TRUSTED_PROXIES}`: one range per word.
         "EDGE_TRUSTED_PROXIES": " ".join(str(n) for n in config.trusted_proxies),
     }
+
+
+# What the launcher hands every child (launch.child_env) once it has validated the configuration: the CORS
+# policy and the body limits, defaults applied, in canonical form. Direct mode and the API's CSRF guard read
+# them from their environment (handed_down_policy, handed_down_limits), so the defaults file is read and the
+# raw values are judged once, at the start, and every layer enforces the one policy the launcher accepted.
+POLICY_VARIABLES = (
+    "CORS_ALLOW_ORIGINS",
+    "CORS_ALLOW_METHODS",
+    "CORS_ALLOW_HEADERS",
+    "CORS_EXPOSE_HEADERS",
+    "CORS_MAX_AGE",
+    "CORS_ALLOW_CREDENTIALS",
+)
+BODY_LIMIT_VARIABLES = ("MAX_BODY_BYTES", "AUTH_MAX_BODY_BYTES")
+
+
+def handed_down_env(config: RuntimeConfig) -> dict[str, str]:
+    """The validated policy and body limits as variables; they parse back to exactly ``config``'s."""
+    p, limits = config.policy, config.body_limits
+    return {
+        "CORS_ALLOW_ORIGINS": " ".join(p.origins),
+        "CORS_ALLOW_METHODS": ", ".join(p.methods),
+        "CORS_ALLOW_HEADERS": ", ".join(p.headers),
+        "CORS_EXPOSE_HEADERS": ", ".join(p.expose),
+        "CORS_MAX_AGE": str(p.max_age),
+        "CORS_ALLOW_CREDENTIALS": "true" if p.credentials else "false",
+        "MAX_BODY_BYTES": str(limits.default),
+        "AUTH_MAX_BODY_BYTES": str(limits.auth),
+    }
+
+
+def handed_down(env: Mapping[str, str], names: Iterable[str], reader: str) -> Mapping[str, str]:
+    """``env`` when it holds every one of ``names``, as the launcher's children's always does.
+
+    Anything else is a process started without the launcher (uvicorn by hand, a test in-process): a
+    ConfigError naming the first missing variable, instead of a policy made up from partial values.
+    """
+    wanted = tuple(names)
+    for name in wanted:
+        if name not in env:
+            raise ConfigError(
+                name,
+                f"not set; {reader} reads {', '.join(wanted)} from the environment the launcher "
+                "(deploy/entrypoint.py: make serve, the image) hands it, defaults applied; start it through "
+                "the launcher, or set all of them",
+            )
+    return env
+
+
+def handed_down_policy(env: Mapping[str, str], reader: str) -> CorsPolicy:
+    """The CORS policy the launcher validated, from a child's environment (see handed_down)."""
+    return parse_policy(handed_down(env, POLICY_VARIABLES, reader))
+
+
+def handed_down_limits(env: Mapping[str, str], reader: str) -> BodyLimits:
+    """The body limits the launcher validated, from a child's environment (see handed_down)."""
+    return body_limits(handed_down(env, BODY_LIMIT_VARIABLES, reader))

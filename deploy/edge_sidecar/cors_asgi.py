@@ -12,6 +12,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from edge_sidecar.cors_wire import PREFLIGHT_VARY, REFUSED_BODY, RESPONSE_VARY
 from edge_sidecar.policy import CorsPolicy
 
 Scope = MutableMapping[str, Any]
@@ -20,13 +21,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 JSON_HEADERS = [(b"content-type", b"application/json")]
 SERVER_ERROR_BODY = json.dumps({"detail": "Internal Server Error"}).encode()
 SERVER_ERROR_LEN = (b"content-length", str(len(SERVER_ERROR_BODY)).encode())
-REFUSED_BODY = json.dumps(
-    {"detail": "CORS preflight refused: origin, method or headers not allowed"}
-).encode()
 
 
 def _values(scope: Scope, name: bytes) -> list[str]:
@@ -58,7 +55,7 @@ def rewrite_headers(
     kept = [(k, v) for k, v in headers if not k.lower().startswith(b"access-control-")]
     vary = [v for k, v in kept if k.lower() == b"vary"]
     if not any(b"origin" in [p.strip().lower() for p in v.split(b",")] for v in vary):
-        kept.append((b"vary", b"Origin"))
+        kept.append((b"vary", RESPONSE_VARY.encode()))
     return kept + cors_headers(policy, origin)
 
 
@@ -86,8 +83,10 @@ class CorsPolicyMiddleware:
         origins = _values(scope, b"origin")
         origin = _single(origins)
         request_methods = _values(scope, b"access-control-request-method")
-        # A preflight is one by the presence of both headers (as Caddy's @preflight), however many lines.
-        if scope["method"] == "OPTIONS" and origins and request_methods:
+        # A preflight is an OPTIONS whose Origin and Access-Control-Request-Method, lines joined with ","
+        # as Caddy's placeholders join them, are both non-empty (the Caddyfile's @preflight). An empty
+        # method asks for nothing, so that OPTIONS is the app's, with response CORS.
+        if scope["method"] == "OPTIONS" and ",".join(origins) and ",".join(request_methods):
             await self._preflight(scope, send, origin, _single(request_methods))
             return
 
@@ -119,7 +118,7 @@ class CorsPolicyMiddleware:
     async def _preflight(self, scope: Scope, send: Send, origin: str | None, method: str | None) -> None:
         # Several Access-Control-Request-Headers lines are one list (joined as Caddy's placeholder does).
         requested = ",".join(_values(scope, b"access-control-request-headers"))
-        headers = [(b"vary", PREFLIGHT_VARY)]
+        headers = [(b"vary", PREFLIGHT_VARY.encode())]
         if (
             origin is not None
             and method is not None
@@ -128,7 +127,7 @@ class CorsPolicyMiddleware:
             status, body = 204, b""
             headers += preflight_headers(self.policy, origin)
         else:
-            status, body = 403, REFUSED_BODY
+            status, body = 403, REFUSED_BODY.encode()
             headers += [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

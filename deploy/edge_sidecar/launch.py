@@ -27,13 +27,15 @@ from typing import Any
 from supervisor.xmlrpc import SupervisorTransport  # type: ignore[import-untyped]
 
 from edge_sidecar.alerts import alert
-from edge_sidecar.config import DEPLOY_DIR, RuntimeConfig, caddy_env
-from edge_sidecar.relays import Relays, write_all
+from edge_sidecar.api_socket import LISTEN_FD, MAX_PATH_BYTES, SOCKET_NAME
+from edge_sidecar.config import RuntimeConfig, caddy_env, handed_down_env
+from edge_sidecar.logshape import log_line
+from edge_sidecar.relays import ACCESS_LOG_VARIABLE, Relays, access_log_path, write_all
 from edge_sidecar.supervision import WATCHED, Supervision, Verdict
-from edge_sidecar.supervisor_log import log_line
 
-REPO_DIR = DEPLOY_DIR.parent
-BACKEND_DIR = REPO_DIR / "backend"
+# uvicorn's log configuration ships inside the package, wherever it is installed (site-packages in the
+# image, deploy/edge_sidecar/ in a checkout's editable install).
+LOG_CONFIG = Path(__file__).resolve().with_name("uvicorn-log.json")
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 # How long to wait at exit for a relay to reach the end of its pipe. supervisord's children never
 # hold our pipes (they write into supervisord's own), so EOF comes as supervisord exits; the bound
@@ -50,11 +52,17 @@ except OSError:  # not Linux's libc: the stack works, it just does not die with 
     _LIBC = None
 
 
-def child_env(env: Mapping[str, str], config: RuntimeConfig, run_dir: Path | None) -> dict[str, str]:
+def child_env(
+    env: Mapping[str, str], config: RuntimeConfig, run_dir: Path | None, deploy_dir: Path
+) -> dict[str, str]:
     """The environment both programs inherit: the caller's (apps read their own settings), the
-    resolved defaults, the policy compiled for Caddy, and private state directories."""
-    # The user's PYTHONPATH comes first so their APP_MODULE wins; ours make the defaults importable.
-    python_path = [p for p in (env.get("PYTHONPATH", ""), str(DEPLOY_DIR), str(BACKEND_DIR)) if p]
+    resolved defaults, the validated policy and body limits (handed_down_env: what direct mode and the
+    API's CSRF guard read instead of the defaults file), the policy compiled for Caddy, and private state
+    directories. ``deploy_dir`` holds the deployment's files (the entrypoint's directory)."""
+    # The user's PYTHONPATH comes first so their APP_MODULE wins; then the reference app's directory
+    # (backend/, next to deploy/ in a checkout and in the image), for the default APP_MODULE.
+    # edge_sidecar itself is an installed package and needs no entry here.
+    python_path = [p for p in (env.get("PYTHONPATH", ""), str(deploy_dir.parent / "backend")) if p]
     private = (
         {
             "EDGE_RUN_DIR": str(run_dir),
@@ -67,20 +75,69 @@ def child_env(env: Mapping[str, str], config: RuntimeConfig, run_dir: Path | Non
     )
     return {
         **env,
+        **handed_down_env(config),
         **caddy_env(config),
         "PORT": str(config.port),
         "API_PORT": str(config.api_port),
         "APP_MODULE": config.app_module,
         "PYTHONPATH": os.pathsep.join(python_path),
-        "EDGE_DEPLOY_DIR": str(DEPLOY_DIR),
+        # supervisord.conf finds the Caddyfile here, the launcher supervisord.conf itself (StackRun).
+        "EDGE_DEPLOY_DIR": str(deploy_dir),
+        "EDGE_LOG_CONFIG": str(LOG_CONFIG),
         "EDGE_PYTHON": sys.executable,
         # The fallback program (supervisord.conf [program:direct]) runs exactly direct mode's command.
         "EDGE_DIRECT_COMMAND": shlex.join(direct_argv(config)),
         # The api program trusts X-Forwarded-For entries from Caddy and from the edge, so the client it
         # sees is the browser, not the edge (Caddy appends the edge's address to the edge's header).
         "EDGE_FORWARDED_ALLOW_IPS": forwarded_allow_ips(config),
+        # The api program's --workers: 1 (config.py API_WORKERS_KNOB says why).
+        "EDGE_API_WORKERS": str(config.api_workers),
         **private,
+        **(api_listen_env(config, run_dir) if run_dir else {}),
     }
+
+
+def api_socket_path(run_dir: Path) -> Path:
+    """Where the api program listens with API_TRANSPORT=unix: in the stack's private run directory."""
+    return run_dir / SOCKET_NAME
+
+
+def api_listen_env(config: RuntimeConfig, run_dir: Path) -> dict[str, str]:
+    """How the api program listens and how Caddy and the watchdog reach it (supervisord.conf, Caddyfile).
+
+    unix: uvicorn serves fd LISTEN_FD, a 0700 socket api_socket.py binds before exec'ing it, with the
+    protocol that counts its peer as loopback (unix_peer.py); nothing listens on API_PORT. tcp:
+    127.0.0.1:$API_PORT, as the contract has always said.
+    """
+    if config.api_transport == "unix":
+        path = api_socket_path(run_dir)
+        return {
+            "EDGE_API_LAUNCHER": shlex.join([sys.executable, "-m", "edge_sidecar.api_socket", str(path)]),
+            "EDGE_API_BIND": f"--fd {LISTEN_FD} --http edge_sidecar.unix_peer:UnixPeerProtocol",
+            # Caddy's notation for a Unix socket upstream: unix/ + the absolute path.
+            # https://caddyserver.com/docs/conventions#network-addresses
+            "EDGE_API_UPSTREAM": f"unix/{path}",
+            "EDGE_API_SOCKET": str(path),
+        }
+    return {
+        "EDGE_API_LAUNCHER": "",
+        "EDGE_API_BIND": f"--host 127.0.0.1 --port {config.api_port}",
+        "EDGE_API_UPSTREAM": f"127.0.0.1:{config.api_port}",
+        "EDGE_API_SOCKET": "",
+    }
+
+
+def socket_path_problem(config: RuntimeConfig, run_dir: Path) -> str | None:
+    """Why the API's socket cannot live in ``run_dir`` (a path too long for a Unix socket), or None."""
+    if config.mode != "sidecar" or config.api_transport != "unix":
+        return None
+    size = len(os.fsencode(api_socket_path(run_dir)))
+    if size <= MAX_PATH_BYTES:
+        return None
+    return (
+        f"API_TRANSPORT unix: the API's socket path would be {size} bytes, over the {MAX_PATH_BYTES} a Unix "
+        f"socket allows (the temporary directory, TMPDIR, is long); set a shorter TMPDIR or API_TRANSPORT=tcp"
+    )
 
 
 def forwarded_allow_ips(config: RuntimeConfig) -> str:
@@ -96,12 +153,14 @@ def direct_argv(config: RuntimeConfig) -> list[str]:
         # Here uvicorn faces the edge itself: trust TRUSTED_PROXIES (never '*') for X-Forwarded-*.
         "--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips(config),
         "--timeout-keep-alive", "65", "--timeout-graceful-shutdown", "20", "--no-access-log",
+        # One process, whatever WEB_CONCURRENCY says (uvicorn reads it): see config.py API_WORKERS_KNOB.
+        "--workers", "1",
         # Request heads bounded as Caddy's max_header_size bounds them: 431 beyond (edge_sidecar/limits.py).
         "--http", "edge_sidecar.limits:HeaderLimitedProtocol",
-        # No "Server: uvicorn" on any answer, uvicorn's own 400/500 included (issue 13 class 7).
+        # No "Server: uvicorn" on any answer, uvicorn's own 400/500 included (docs/security.md §7).
         "--no-server-header",
         # JSON log lines, as in sidecar mode (supervisord.conf passes the same file).
-        "--log-config", str(DEPLOY_DIR / "edge_sidecar" / "uvicorn-log.json"),
+        "--log-config", str(LOG_CONFIG),
     ]  # fmt: skip
 
 
@@ -167,13 +226,15 @@ class StackRun:
 
     def run(self) -> int:
         relays = self.relays
-        # stdout (Caddy's access log, the bulk of the output) stays a direct path; supervisord's own
-        # log and each program's stderr go through the JSON relays.
-        out, err = relays.stdout_for_child(1), relays.supervisord_stderr(2)
+        # stdout (Caddy's access log, the bulk of the output) stays a direct path: Caddy writes into it
+        # itself (relays.access_log_path); supervisord's own log and each program's stderr go through
+        # the JSON relays.
+        out, err = relays.stdout_for_children(1), relays.supervisord_stderr(2)
+        self.environ[ACCESS_LOG_VARIABLE] = access_log_path(out, self.environ)
         for program in PROGRAMS:
             relays.program_fifo(self.run_dir / f"{program}.log", program, 2)
         child = subprocess.Popen(  # noqa: S603
-            ["supervisord", "-n", "-c", str(DEPLOY_DIR / "supervisord.conf")],  # noqa: S607 - on PATH
+            ["supervisord", "-n", "-c", str(Path(self.environ["EDGE_DEPLOY_DIR"]) / "supervisord.conf")],  # noqa: S607
             env=self.environ,
             stdout=out,
             stderr=err,
@@ -289,12 +350,21 @@ class StackRun:
         return verdict.exit_code
 
 
-def run(config: RuntimeConfig, env: Mapping[str, str]) -> int:
+def run(config: RuntimeConfig, env: Mapping[str, str], deploy_dir: Path) -> int:
     """Run in the foreground until the stack stops; return its exit code."""
+    concurrency = env.get("WEB_CONCURRENCY", "").strip()
+    if concurrency not in ("", "1"):
+        say("warn", f"edge-sidecar: WEB_CONCURRENCY={concurrency} is not used: uvicorn runs one process "
+            "(supervision assumes one process per program; docs/bench/workers.md)",
+            event="web-concurrency-ignored")  # fmt: skip
     if config.mode == "direct":
-        os.execvpe("uvicorn", direct_argv(config), child_env(env, config, None))  # noqa: S606, S607
+        os.execvpe("uvicorn", direct_argv(config), child_env(env, config, None, deploy_dir))  # noqa: S606, S607
     run_dir = Path(tempfile.mkdtemp(prefix=f"edge-sidecar-{config.port}-"))
     try:
-        return StackRun(config, child_env(env, config, run_dir), run_dir).run()
+        problem = socket_path_problem(config, run_dir)
+        if problem:
+            print(f"edge-sidecar: cannot start: {problem}", file=sys.stderr)
+            return 2
+        return StackRun(config, child_env(env, config, run_dir, deploy_dir), run_dir).run()
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

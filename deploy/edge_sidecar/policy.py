@@ -31,6 +31,8 @@ _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 # standard ones: a lower-case `get` in the list never matches a preflight's Access-Control-Request-Method.
 _STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+# RFC 9110 5.6.3 OWS: space and horizontal tab (a literal tab, so no backslash reaches Caddy).
+_OWS = " \t"
 NEVER_RE = "^x^"  # RE2 and re: `^` after a character never matches, so this matches nothing.
 
 
@@ -210,7 +212,8 @@ class CorsPolicy:
 
 def parse_policy(env: Mapping[str, str]) -> CorsPolicy:
     """Build the policy from CORS_* variables; raise ConfigError naming the first bad one."""
-    credentials_raw = env.get("CORS_ALLOW_CREDENTIALS", "true").strip().lower()
+    # No fallback values here: every default is deploy/defaults.env's (the launcher applies it).
+    credentials_raw = env.get("CORS_ALLOW_CREDENTIALS", "").strip().lower()
     if credentials_raw not in ("true", "false"):
         raise ConfigError("CORS_ALLOW_CREDENTIALS", f"{credentials_raw!r} is not true or false")
     credentials = credentials_raw == "true"
@@ -236,16 +239,20 @@ def parse_policy(env: Mapping[str, str]) -> CorsPolicy:
     expose = _tokens("CORS_EXPOSE_HEADERS", env.get("CORS_EXPOSE_HEADERS", ""), _HEADER_NAME, "header name")
 
     max_age_what = "a number of seconds from 0 to 86400"
-    max_age = int(ascii_number("CORS_MAX_AGE", env.get("CORS_MAX_AGE", "600"), max_age_what))
+    max_age = int(ascii_number("CORS_MAX_AGE", env.get("CORS_MAX_AGE", ""), max_age_what))
     if max_age > 86400:
         raise ConfigError("CORS_MAX_AGE", f"{max_age} is not {max_age_what}")
 
-    # Access-Control-Request-Headers: a comma list of lowercase names, possibly empty or absent.
+    # Access-Control-Request-Headers: an RFC 9110 5.6.1 list of names (any case), possibly empty or
+    # absent: optional whitespace (space or tab) around elements, and empty elements (`a,,b`, a leading
+    # or trailing comma) ignored, as the RFC asks of recipients. Two names are always parted by a comma.
+    # The tab is a literal character, not `\t`: the regex stays free of backslashes (module docstring).
+    ows = _OWS
     if headers:
         name = _alternation(h.lower() for h in headers)
-        headers_re = f"(?i)^[ ]*(?:{name}(?:[ ]*,[ ]*{name})*)?[ ]*$"
+        headers_re = f"(?i)^[{ows},]*(?:{name}(?:[{ows}]*,[{ows},]*{name})*)?[{ows},]*$"
     else:
-        headers_re = "^[ ]*$"
+        headers_re = f"^[{ows},]*$"
     return CorsPolicy(
         origins=origins,
         any_origin=any_origin,

@@ -44,9 +44,10 @@ def in_use(host: str, port: int) -> bool:
 
 
 def busy_port(config: RuntimeConfig) -> tuple[str, int] | None:
-    """The first of PORT and (in sidecar mode) API_PORT that is in use, as (variable, port)."""
+    """The first of PORT and (in sidecar mode over TCP) API_PORT that is in use, as (variable, port).
+    With API_TRANSPORT=unix nothing binds API_PORT, so another program may hold it."""
     checks: list[tuple[str, int, tuple[str, ...]]] = [("PORT", config.port, PUBLIC_HOSTS)]
-    if config.mode == "sidecar":
+    if config.mode == "sidecar" and config.api_transport == "tcp":
         checks.append(("API_PORT", config.api_port, API_HOSTS))
     for variable, port, hosts in checks:
         if any(in_use(host, port) for host in hosts):

@@ -1,7 +1,7 @@
 """X-Request-ID at the edge, in direct mode exactly as the sidecar's Caddyfile does it.
 
-The Caddyfile takes the caller's X-Request-ID when it matches :data:`PATTERN` (its ``map`` regex must
-equal this constant: ``deploy/tests/test_request_ids.py`` compares them), else it makes a UUID; the
+The Caddyfile takes the caller's X-Request-ID when it matches :data:`PATTERN` (its ``map`` regex is
+this constant, handed over as ``{$EDGE_REQUEST_ID_RE}``), else it makes a UUID; the
 API gets that id as its only X-Request-ID and the response carries it (the API's own is replaced).
 Several X-Request-ID lines are one value to Caddy, joined with ``,``, which never matches: a fresh id.
 
@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from edge_sidecar.cors_asgi import ASGIApp, Message, Receive, Scope, Send
 
-# The one definition of a sane request id (Caddyfile: `~^([A-Za-z0-9._:-]{1,128})$`).
+# The one definition of a sane request id (Caddy gets it from config.caddy_env).
 PATTERN = r"[A-Za-z0-9._:-]{1,128}"
 _VALID = re.compile(PATTERN)
 HEADER = b"x-request-id"

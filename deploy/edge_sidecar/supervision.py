@@ -49,16 +49,17 @@ class Verdict:
 def error_text(entry: Mapping[str, object] | None, text: str) -> str | None:
     """The error a program's stderr line reports, or None when the line is not an error.
 
-    A JSON line is an error at level error and above (uvicorn writes ``message``, Caddy ``msg`` and
-    ``error``); a plain line is always worth keeping: every program here logs JSON, so plain text is
-    a traceback or a crash message (its last line names the exception).
+    A JSON line (in the common shape, logshape.py: the relay gave it that) is an error at level error
+    and above, its ``msg`` and Caddy's ``error`` field; a plain line is always worth keeping: every
+    program here logs JSON, so plain text is a traceback or a crash message (its last line names the
+    exception).
     """
     if entry is None:
         stripped = text.strip()
         return stripped[:MAX_REASON] or None
     if str(entry.get("level", "")).lower() not in _ERROR_LEVELS:
         return None
-    message = str(entry.get("msg") or entry.get("message") or "").strip()
+    message = str(entry.get("msg") or "").strip()
     error = str(entry.get("error") or "").strip()
     joined = f"{message}: {error}" if message and error else message or error
     return joined[:MAX_REASON] or None

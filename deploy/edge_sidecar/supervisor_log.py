@@ -2,17 +2,21 @@
 
 supervisord writes its own log (``2026-11-26 00:41:00,123 INFO spawned: 'api' with pid 42``) as
 text; relays.py passes supervisord's stderr and each program's log through
-:class:`LineSplitter` and :func:`convert_entry` or :func:`program_line`. A JSON object passes
-byte for byte; any other line is wrapped, so nothing is lost. Pure functions: no I/O here.
+:class:`LineSplitter` and :func:`convert_entry` or :func:`program_line`. A JSON object in the common
+shape (logshape.py) passes byte for byte, one that is not is given it (:func:`logshape.conform`), any
+other line is wrapped, so nothing is lost. Pure functions: no I/O here.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import select
 import time
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, tzinfo
+
+from edge_sidecar.logshape import conform, conforms, iso_utc, json_line
 
 # supervisor/loggers.py: '%(asctime)s %(levelname)s %(message)s', asctime in *local* time with
 # milliseconds after a comma, levelname one of the four-letter LevelsByName.
@@ -49,29 +53,31 @@ _STATUS = re.compile(r"exit status (?P<exit_status>\d+)|terminated by (?P<signal
 PLAIN_LEVEL = "warn"
 # A "line" longer than this without a newline is passed on in pieces rather than held in memory.
 MAX_LINE = 1 << 20
+# The logger a program's JSON line gets when it names none: Caddy's root logger is unnamed ("using
+# config from file", "shutting down apps"); any other program's lines are named after the program.
+PROGRAM_LOGGERS = {"proxy": "caddy"}
+# A write of at most this many bytes to a pipe is atomic: another writer's bytes never land inside it
+# (pipe(7)); larger ones may be split around other writers' when the pipe is full.
+PIPE_BUF = select.PIPE_BUF
 
 
-def iso_utc(epoch: float) -> str:
-    """ISO 8601 in UTC with milliseconds, as `2026-11-26T00:41:00.123Z`."""
-    dt = datetime.fromtimestamp(epoch, UTC)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
-
-
-def json_line(entry: Mapping[str, object]) -> bytes:
-    return json.dumps(entry, ensure_ascii=False).encode() + b"\n"
-
-
-def log_line(
-    level: str, logger: str, msg: str, fields: Mapping[str, object] | None = None, now: float | None = None
-) -> bytes:
-    """One line in the shape this module produces, for the wrapper's own messages."""
-    entry: dict[str, object] = {
-        "time": iso_utc(time.time() if now is None else now),
-        "level": level,
-        "logger": logger,
-        "msg": msg,
-    }
-    return json_line({**entry, **(fields or {})})
+def _json_object(
+    line: bytes, logger: str, now: Callable[[], float]
+) -> tuple[bytes, dict[str, object]] | None:
+    """A JSON object line as one line in the common shape (itself when it already has it) with its
+    entry; None when the line is not a JSON object."""
+    if not line.startswith(b"{"):
+        return None
+    try:
+        parsed = json.loads(line)
+    except ValueError:  # not JSON after all (UnicodeDecodeError is a ValueError too)
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    if conforms(parsed):
+        return line + b"\n", parsed
+    fixed = conform(parsed, logger, now())
+    return json_line(fixed), fixed
 
 
 def _event_fields(msg: str) -> dict[str, object]:
@@ -110,12 +116,9 @@ def convert_entry(
     `local_tz` is the zone supervisord wrote its timestamps in: None means this machine's (the
     relay runs beside supervisord, with the same TZ).
     """
-    if line.startswith(b"{"):
-        try:
-            if isinstance(json.loads(line), dict):
-                return line + b"\n", None
-        except ValueError:  # not JSON after all (UnicodeDecodeError is a ValueError too)
-            pass
+    found = _json_object(line, "stderr", now)
+    if found:
+        return found[0], None
     text = line.decode("utf-8", errors="replace").rstrip("\r")
     if not text.strip():
         return b"", None
@@ -147,16 +150,13 @@ def program_line(
     """One line a program wrote (stdout or stderr) as one JSON line; with the object when the line was
     one (None otherwise) and the plain text when it was not ("" otherwise).
 
-    A JSON object passes byte for byte; plain text is wrapped like supervisord's stray lines, naming
-    the program it came from.
+    A JSON object in the common shape passes byte for byte, another is given it (its `logger`, if it
+    had none, is PROGRAM_LOGGERS' name for the program); plain text is wrapped like supervisord's stray
+    lines, naming the program it came from.
     """
-    if line.startswith(b"{"):
-        try:
-            parsed = json.loads(line)
-            if isinstance(parsed, dict):
-                return line + b"\n", parsed, ""
-        except ValueError:
-            pass
+    found = _json_object(line, PROGRAM_LOGGERS.get(program, program), now)
+    if found:
+        return found[0], found[1], ""
     text = line.decode("utf-8", errors="replace").rstrip("\r")
     if not text.strip():
         return b"", None, ""
@@ -190,3 +190,20 @@ class LineSplitter:
         if self._pending:
             yield self._pending
         self._pending = b""
+
+
+def pipe_batches(lines: Iterable[bytes], limit: int = PIPE_BUF) -> Iterator[bytes]:
+    """Whole lines (each with its newline) joined into writes of at most `limit` bytes: few syscalls,
+    and when stdout and stderr are one pipe (`2>&1 |`), no other writer's line lands inside one of
+    ours. A line longer than `limit` is one write of its own, which only that pipe's own rules keep whole.
+    """
+    batch: list[bytes] = []
+    size = 0
+    for line in lines:
+        if batch and size + len(line) > limit:
+            yield b"".join(batch)
+            batch, size = [], 0
+        batch.append(line)
+        size += len(line)
+    if batch:
+        yield b"".join(batch)

@@ -1,8 +1,9 @@
 """supervisord event listener: restarts a program that is running but no longer answers (hung).
 
 supervisord only sees processes that exit; Railway checks health only while a deploy goes live.
-Every TICK_5 this probes the API's /health/live, Caddy's /health/proxy and, after a fallback, the
-direct program's /health/live, on loopback. A process is judged hung after FAILURES consecutive
+Every TICK_5 this probes the API's /health/live (on its Unix socket or 127.0.0.1:$API_PORT, as
+API_TRANSPORT says), Caddy's /health/proxy and, after a fallback, the direct program's /health/live, on
+loopback. A process is judged hung after FAILURES consecutive
 failed probes; then it gets SIGKILL (a stopped or hung process may ignore SIGTERM) and supervisord's
 autorestart brings it back. A refused connection from a process that has not answered yet is not a
 failure for START_GRACE: it is still importing (slowly, on a loaded machine) and has not bound its
@@ -16,14 +17,16 @@ import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from supervisor import childutils  # type: ignore[import-untyped]
 
 from edge_sidecar.alerts import alert, log_event
+from edge_sidecar.api_socket import get_status
 
+LOGGER = "edge-sidecar.watchdog"  # its log lines' "logger" (docs/operations.md "Log lines")
 FAILURES = 2  # consecutive failed probes, 5 s apart: a hang is acted on within ~10-15 s
 PROBE_TIMEOUT = 2.0
 # How long a new process may take to answer its first probe. Generous: a process that never answers
@@ -46,6 +49,25 @@ def probe(url: str, timeout: float = PROBE_TIMEOUT) -> str:
         return REFUSED
     except Exception:
         return FAILED
+
+
+def probe_unix(socket_path: str, path: str, timeout: float = PROBE_TIMEOUT) -> str:
+    """probe() over a Unix socket: REFUSED while no socket exists yet or nothing listens on it."""
+    try:
+        return OK if get_status(socket_path, path, timeout) == 200 else FAILED
+    except (FileNotFoundError, ConnectionRefusedError):
+        return REFUSED
+    except Exception:
+        return FAILED
+
+
+def api_probe(environ: Mapping[str, str]) -> Callable[[], str]:
+    """The api program's probe: its socket when it has one (EDGE_API_SOCKET, launch.py), else its port."""
+    socket_path = environ.get("EDGE_API_SOCKET", "")
+    if socket_path:
+        return lambda: probe_unix(socket_path, "/health/live")
+    api_port = environ["API_PORT"]
+    return lambda: probe(f"http://127.0.0.1:{api_port}/health/live")
 
 
 @dataclass
@@ -82,7 +104,8 @@ class Watchdog:
             self.failures[program] = self.failures.get(program, 0) + 1
             if self.failures[program] >= FAILURES:
                 reason = f"hung: {self.failures[program]} health probes failed; restarting"
-                log_event("watchdog-restart", program=program, reason=reason)
+                log_event(LOGGER, "warn", "watchdog-restart", f"watchdog: program '{program}' {reason}",
+                          program=program, reason=reason)  # fmt: skip
                 self.failures[program] = 0
                 self.killed.add(program)
                 self.kill(program)
@@ -92,13 +115,15 @@ class Watchdog:
         if program in self.killed:
             self.killed.discard(program)  # our own restart, already alerted
         elif not expected:
-            log_event("crash-restart", program=program)
+            log_event(LOGGER, "warn", "crash-restart",
+                      f"watchdog: program '{program}' exited unexpectedly; supervisord restarts it",
+                      program=program)  # fmt: skip
             self.notify(program, "exited unexpectedly; supervisord restarts it")
 
 
 def main() -> None:
     rpc: Any = childutils.getRPCInterface(os.environ)
-    port, api_port = os.environ["PORT"], os.environ["API_PORT"]
+    port = os.environ["PORT"]
 
     def running_pid(name: str) -> int | None:
         info = rpc.supervisor.getProcessInfo(name)
@@ -106,7 +131,7 @@ def main() -> None:
 
     dog = Watchdog(
         probes={
-            "api": lambda: probe(f"http://127.0.0.1:{api_port}/health/live"),
+            "api": api_probe(os.environ),
             "proxy": lambda: probe(f"http://127.0.0.1:{port}/health/proxy"),
             "direct": lambda: probe(f"http://127.0.0.1:{port}/health/live"),
         },
@@ -123,7 +148,7 @@ def main() -> None:
                 fields = childutils.get_headers(payload)
                 dog.exited(fields.get("processname", "?"), fields.get("expected") == "1")
         except Exception as err:  # the watchdog must outlive its own errors
-            log_event("watchdog-error", error=repr(err))
+            log_event(LOGGER, "error", "watchdog-error", f"watchdog: {err!r}", error=repr(err))
         childutils.listener.ok()
 
 

@@ -5,6 +5,7 @@ pattern, and the preflight grant is a CEL expression with the patterns inside ".
 would change their meaning there, and a pattern that admits a comma would grant two Origin lines.
 """
 
+import checkout
 import pytest
 
 from edge_sidecar import config
@@ -18,7 +19,7 @@ POLICIES = [
 
 
 def _caddy_env(origins: str) -> dict[str, str]:
-    env = config.effective_env({"CORS_ALLOW_ORIGINS": origins}, config.load_defaults())
+    env = config.effective_env({"CORS_ALLOW_ORIGINS": origins}, checkout.load_defaults())
     return config.caddy_env(config.parse_runtime(env))
 
 

@@ -1,8 +1,9 @@
-"""Runtime configuration: defaults from cors.env, environment overrides, and what Caddy is given."""
+"""Runtime configuration: defaults from deploy/defaults.env, environment overrides, what Caddy is given."""
 
 import pytest
+from checkout import load_defaults
 
-from edge_sidecar.config import caddy_duration, caddy_env, effective_env, load_defaults, parse_runtime
+from edge_sidecar.config import caddy_duration, caddy_env, effective_env, parse_runtime
 from edge_sidecar.policy import NEVER_RE, ConfigError
 
 DEFAULTS = load_defaults()

@@ -1,12 +1,13 @@
-"""Issue 13 class 6: configuration that used to be accepted (or ended in a traceback) is refused by name."""
+"""docs/security.md §6: configuration once accepted (or ending in a traceback) is refused by name."""
 
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from checkout import load_defaults
 
-from edge_sidecar.config import load_defaults, parse_runtime
+from edge_sidecar.config import parse_runtime
 from edge_sidecar.policy import ConfigError, parse_origin
 
 DEFAULTS = load_defaults()
@@ -94,6 +95,7 @@ def test_refused_by_name(variable: str, value: str, words: str) -> None:
     assert "s3cret-pw" not in text
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("mode", ["sidecar", "direct"])
 @pytest.mark.parametrize(
     ("variable", "value"),

@@ -6,7 +6,7 @@ OpenAPI schema: a probe or lifecycle hook has exactly one handler, and a Deploym
 its pod labels; api_server_rules() checks them. BROKEN lists deliberately wrong copies, each of which
 must fail, so a check that stopped checking would show. The contract tests read the figures they
 compare against from the sources (supervisord.conf, the Dockerfile, the Caddyfile, the README,
-cors.env, launch.py), not from constants here.
+defaults.env, launch.py), not from constants here.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml  # type: ignore[import-untyped]
+from checkout import DEPLOY_DIR, load_defaults
 
-from edge_sidecar.config import DEPLOY_DIR, effective_env, load_defaults, parse_runtime
+from edge_sidecar.config import effective_env, parse_runtime
 
 # The oldest and the newest minor in upstream support when these manifests were written.
 KUBERNETES_VERSIONS = ("1.35.0", "1.37.0")

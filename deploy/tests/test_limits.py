@@ -1,4 +1,4 @@
-"""Request limits (issue 13, class 1): the body-limit variables, the Caddyfile, bodies refused unheld."""
+"""Request limits (docs/security.md §1): the body-limit variables, the Caddyfile, bodies refused unheld."""
 
 import asyncio
 import json
@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import checkout
 import pytest
 
 from edge_sidecar import config, limits
@@ -26,7 +27,7 @@ def test_the_caddyfile_has_the_same_limits() -> None:
 
 
 def test_the_shipped_defaults_are_the_module_defaults() -> None:
-    env = config.effective_env({}, config.load_defaults())
+    env = config.effective_env({}, checkout.load_defaults())
     assert config.body_limits(env) == limits.BodyLimits(default=MAX_BODY_BYTES, auth=AUTH_MAX_BODY_BYTES)
 
 
@@ -42,13 +43,13 @@ def test_the_shipped_defaults_are_the_module_defaults() -> None:
 )
 def test_bad_body_limits_are_refused(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as refused:
-        config.body_limits(config.effective_env(env, config.load_defaults()))
+        config.body_limits(config.effective_env(env, checkout.load_defaults()))
     assert message in str(refused.value)
 
 
 def test_body_limits_reach_caddy_and_direct_mode() -> None:
     env = config.effective_env(
-        {"MAX_BODY_BYTES": "4096", "AUTH_MAX_BODY_BYTES": "2048"}, config.load_defaults()
+        {"MAX_BODY_BYTES": "4096", "AUTH_MAX_BODY_BYTES": "2048"}, checkout.load_defaults()
     )
     runtime = config.parse_runtime(env)
     assert runtime.body_limits == limits.BodyLimits(default=4096, auth=2048)

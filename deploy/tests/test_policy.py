@@ -106,6 +106,13 @@ def test_origin_matching(origin: str | None, allowed: bool) -> None:
         ("POST", "content-type", True),
         ("POST", "content-type,x-tenant-id", True),
         ("POST", "Content-Type, X-TENANT-ID ,authorization", True),
+        # RFC 9110 5.6.1 list syntax: spaces or tabs around elements, empty elements ignored.
+        ("POST", "content-type\t,\tx-tenant-id", True),
+        ("POST", "content-type,,x-tenant-id", True),
+        ("POST", ", content-type ,", True),
+        ("POST", ",", True),
+        ("POST", "content-type x-tenant-id", False),  # two names need a comma between them
+        ("POST", "content-type,\nx-tenant-id", False),
         ("POST", "content-type,x-evil", False),
         ("POST", "x-tenant-id-x", False),
         ("put", None, False),  # methods are case-sensitive

@@ -5,8 +5,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from checkout import load_defaults
 
-from edge_sidecar.config import load_defaults, parse_runtime
+from edge_sidecar.config import parse_runtime
 from edge_sidecar.ports import busy_port, in_use
 
 

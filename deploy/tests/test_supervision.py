@@ -135,8 +135,8 @@ def test_the_description_quotes_the_newest_error_line() -> None:
     [
         (None, "RuntimeError: boom", "RuntimeError: boom"),  # plain text: a traceback's line
         (None, "   ", None),
-        ({"level": "INFO", "message": "Started server process [1]"}, "", None),
-        ({"level": "ERROR", "message": "Error loading ASGI app."}, "", "Error loading ASGI app."),  # uvicorn
+        ({"level": "info", "msg": "Started server process [1]"}, "", None),
+        ({"level": "error", "msg": "Error loading ASGI app."}, "", "Error loading ASGI app."),  # uvicorn
         ({"level": "error", "msg": "invalid auth configuration: X"}, "", "invalid auth configuration: X"),
         (
             {"level": "error", "msg": "listen", "error": "bind: address in use"},

@@ -1,16 +1,18 @@
-"""The stderr converter: supervisord's text lines become JSON objects, JSON lines pass, nothing is lost."""
+"""The stderr converter: supervisord's text lines become JSON objects, JSON lines pass or get the common
+shape, nothing is lost."""
 
 import json
 from datetime import UTC, timedelta, timezone
 
 import pytest
 
+from edge_sidecar.logshape import conforms, iso_utc
 from edge_sidecar.supervisor_log import (
+    PIPE_BUF,
     LineSplitter,
     convert_entry,
     convert_line,
-    iso_utc,
-    log_line,
+    pipe_batches,
     program_line,
 )
 
@@ -99,6 +101,7 @@ def convert(line: str, tz: timezone = UTC) -> dict[str, object]:
 def test_supervisord_lines(line: str, expected: dict[str, object]) -> None:
     entry = convert(line)
     assert entry["logger"] == "supervisord"
+    assert conforms(entry), entry
     assert entry.items() >= expected.items(), entry
     if "event" not in expected:
         assert "event" not in entry
@@ -124,14 +127,34 @@ def test_unrecognised_supervisord_message_has_no_event() -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        b'{"level":"info","ts":1.5,"msg":"server running"}',
-        b'{"time": 1.5, "level": "INFO", "logger": "uvicorn.error", "message": "Started"}',
-        b'{"event": "fatal", "program": "api", "text": "caf\xc3\xa9 \\u00e9"}',
-        b"{}",
+        b'{"level":"info","time":"2026-12-02T06:10:00.123Z","logger":"http","msg":"server running"}',
+        b'{"time": "2026-12-02T06:10:00.123Z", "level": "warn", "logger": "edge-sidecar.watchdog", '
+        b'"msg": "caf\xc3\xa9 \\u00e9", "event": "crash-restart"}',
     ],
 )
-def test_json_objects_pass_byte_for_byte(line: bytes) -> None:
+def test_json_objects_in_the_common_shape_pass_byte_for_byte(line: bytes) -> None:
     assert convert_line(line) == line + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (  # Caddy's root logger has no name
+            b'{"level":"info","ts":1795654318.25,"msg":"using config from file","file":"Caddyfile"}',
+            {"time": iso_utc(NOW), "level": "info", "logger": "stderr", "msg": "using config from file",
+             "file": "Caddyfile"},
+        ),
+        (
+            b'{"time": 1795654318.25, "level": "INFO", "logger": "uvicorn.error", "message": "Started"}',
+            {"time": iso_utc(NOW), "level": "info", "logger": "uvicorn.error", "msg": "Started"},
+        ),
+        (b"{}", {"time": iso_utc(NOW), "level": "info", "logger": "stderr", "msg": ""}),
+    ],
+)  # fmt: skip
+def test_json_objects_in_another_shape_are_given_it(line: bytes, expected: dict[str, object]) -> None:
+    out = convert_line(line, now=lambda: NOW)
+    assert json.loads(out) == expected
+    assert list(json.loads(out))[:4] == ["time", "level", "logger", "msg"]
 
 
 @pytest.mark.parametrize(
@@ -190,24 +213,46 @@ def test_convert_entry_hands_supervisords_events_to_the_supervision() -> None:
         78,
         False,
     )
-    assert convert_entry(b'{"a": 1}') == (b'{"a": 1}\n', None)  # a program's JSON: not supervisord's
+    assert convert_entry(b'{"a": 1}')[1] is None  # a program's JSON: not supervisord's
     assert convert_entry(b"plain")[1] is None
 
 
+SHAPED = {"time": "2026-12-02T06:10:00.123Z", "level": "error", "logger": "uvicorn.error", "msg": "boom"}
+
+
 @pytest.mark.parametrize(
-    ("line", "parsed", "text"),
+    ("line", "program", "parsed", "text"),
     [
-        (b'{"level": "ERROR", "message": "boom"}', {"level": "ERROR", "message": "boom"}, ""),
-        (b"RuntimeError: boom", None, "RuntimeError: boom"),
-        (b"[1]", None, "[1]"),
-        (b"  ", None, ""),
+        (json.dumps(SHAPED).encode(), "api", SHAPED, ""),  # byte for byte
+        (
+            b'{"time": 1795654318.25, "level": "ERROR", "message": "boom"}',
+            "api",
+            {"time": iso_utc(NOW), "level": "error", "logger": "api", "msg": "boom"},
+            "",
+        ),
+        (
+            b'{"level":"warn","time":"2026-12-02T06:10:00.123Z","msg":"exiting; byeee!!"}',
+            "proxy",  # Caddy's unnamed root logger
+            {
+                "time": "2026-12-02T06:10:00.123Z",
+                "level": "warn",
+                "logger": "caddy",
+                "msg": "exiting; byeee!!",
+            },
+            "",
+        ),
+        (b"RuntimeError: boom", "api", None, "RuntimeError: boom"),
+        (b"[1]", "api", None, "[1]"),
+        (b"  ", "api", None, ""),
     ],
 )
-def test_program_line(line: bytes, parsed: dict[str, object] | None, text: str) -> None:
-    data, got_parsed, got_text = program_line(line, "api", now=lambda: NOW)
+def test_program_line(line: bytes, program: str, parsed: dict[str, object] | None, text: str) -> None:
+    data, got_parsed, got_text = program_line(line, program, now=lambda: NOW)
     assert (got_parsed, got_text) == (parsed, text)
-    if parsed is not None:
+    if parsed == SHAPED:
         assert data == line + b"\n"  # byte for byte
+    elif parsed is not None:
+        assert json.loads(data) == parsed
     elif text:
         assert json.loads(data) == {
             "time": iso_utc(NOW),
@@ -220,12 +265,27 @@ def test_program_line(line: bytes, parsed: dict[str, object] | None, text: str) 
         assert data == b""
 
 
-def test_log_line_shape() -> None:
-    entry = json.loads(log_line("error", "edge-sidecar", "exiting 1", {"exit_code": 1}, now=NOW))
-    assert entry == {
-        "time": "2026-11-26T00:51:58.250Z",
-        "level": "error",
-        "logger": "edge-sidecar",
-        "msg": "exiting 1",
-        "exit_code": 1,
-    }
+@pytest.mark.parametrize(
+    ("sizes", "limit", "writes"),
+    [
+        ([], 10, []),
+        ([3, 3, 3], 10, [[3, 3, 3]]),
+        ([4, 4, 4], 10, [[4, 4], [4]]),  # never over the limit
+        ([10, 1], 10, [[10], [1]]),
+        ([25, 2, 2], 10, [[25], [2, 2]]),  # a line over the limit goes alone, whole
+    ],
+)
+def test_pipe_batches_join_whole_lines_up_to_the_limit(
+    sizes: list[int], limit: int, writes: list[list[int]]
+) -> None:
+    lines = [bytes([65 + i]) * (n - 1) + b"\n" for i, n in enumerate(sizes)]
+    got = list(pipe_batches(lines, limit))
+    assert b"".join(got) == b"".join(lines)  # nothing lost, nothing reordered
+    assert [[len(line) for line in batch.splitlines(keepends=True)] for batch in got] == writes
+
+
+def test_pipe_batches_default_to_the_atomic_pipe_write() -> None:
+    assert PIPE_BUF >= 512  # POSIX's minimum; 4096 on Linux
+    batches = list(pipe_batches([b"x" * 99 + b"\n"] * 100))
+    assert all(len(b) <= PIPE_BUF for b in batches)
+    assert all(len(b) > PIPE_BUF - 100 for b in batches[:-1])  # full: as few writes as that allows

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from checkout import DEPLOY_DIR, load_defaults
 
-from edge_sidecar.config import DEPLOY_DIR, caddy_env, load_defaults, parse_runtime
+from edge_sidecar.config import caddy_env, parse_runtime
 from edge_sidecar.launch import direct_argv
 from edge_sidecar.policy import ConfigError
 
@@ -102,6 +103,7 @@ def run_entrypoint(value: str, tmp_path: Path) -> subprocess.CompletedProcess[st
 THROUGH_ENTRYPOINT = {"", "edge", "0.0.0.0/0", "::/0", "::/16", "100.64.0.1/10", "١٢٧.0.0.1"}
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize(("value", "message"), [case for case in BAD if case[0] in THROUGH_ENTRYPOINT])
 def test_the_entrypoint_refuses_in_one_line_with_exit_code_2(
     value: str, message: str, tmp_path: Path

@@ -5,18 +5,20 @@
 // Login = GET /api/v1/auth/auth0-url + the authorize walk at the local Auth0 stand-in (auto-login, about five
 // redirects) + POST /api/v1/auth/login (the API exchanges the code at the stand-in and validates the tokens).
 // Both stacks trust the same stand-in, so its share of a login is the same for both modes.
-import http from 'node:http';
+
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CookieJar } from '../src/auth0-standin/client.ts';
-import { AUTH, loginThroughApi } from '../src/harness/auth.ts';
-import { startStack, type Stack } from '../src/harness/stack.ts';
-import { drainStdout, ITEMS_PATH, loadavg, loginBench, seed, startBenchAuth, type AuthHeaders } from '../src/bench/run.ts';
-import { stackGroup } from '../src/bench/stack-group.ts';
-import { median, minMax, percentileSorted, ratio } from '../src/bench/stats.ts';
-import { MODES, type Mode } from '../src/bench/table.ts';
+import { AUTH, loginThroughApi } from '../testkit/auth.ts';
+import { type Stack, startStack } from '../testkit/stack.ts';
+import { type AuthHeaders, drainStdout, ITEMS_PATH, loginBench, seed, startBenchAuth } from './lib/api-stack.ts';
+import { loadavg } from './lib/machine.ts';
+import { stackGroup } from './lib/stack-group.ts';
+import { median, minMax, percentileSorted, ratio } from './lib/stats.ts';
+import { MODES, type Mode } from './lib/table.ts';
 
 const SELF = 'tools/node_modules/.bin/tsx tools/bench/auth.ts';
 const ORIGIN = 'http://localhost:3001';
@@ -36,7 +38,8 @@ const USAGE = `usage: ${SELF} [--rounds N (1-20, default 5)] [--logins N per rou
 function count(name: keyof typeof LIMITS): number {
   const n = Number(raw[name]);
   const [min, max] = LIMITS[name];
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} needs a whole number from ${min} to ${max}, got ${raw[name]}\n${USAGE}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`--${name} needs a whole number from ${min} to ${max}, got ${raw[name]}\n${USAGE}`);
   return n;
 }
 
@@ -115,7 +118,12 @@ async function main(): Promise<number> {
   try {
     const auth = new Map<Mode, AuthHeaders>();
     for (const mode of MODES) {
-      const stack = await startStack({ mode, fakeApp: false, auth: standin, env: { DATABASE_URL: `sqlite:///${path.join(scratch, `${mode}.db`)}` } });
+      const stack = await startStack({
+        mode,
+        fakeApp: false,
+        auth: standin,
+        env: { DATABASE_URL: `sqlite:///${path.join(scratch, `${mode}.db`)}` },
+      });
       stacks.set(mode, stack);
       drainStdout(stack);
       auth.set(mode, await loginBench(stack));
@@ -137,7 +145,9 @@ async function main(): Promise<number> {
         put('me', mode, round, await timedGets(stack.base + `${AUTH}/me`, auth.get(mode)!, requests));
         put('items', mode, round, await timedGets(stack.base + ITEMS_PATH, auth.get(mode)!, requests));
       }
-      const line = MEASURES.map((m) => `${m.id} ${MODES.map((mode) => fmt(median(samples.get(`${m.id}/${mode}`)![round]!))).join('/')}`).join('  ');
+      const line = MEASURES.map(
+        (m) => `${m.id} ${MODES.map((mode) => fmt(median(samples.get(`${m.id}/${mode}`)![round]!))).join('/')}`,
+      ).join('  ');
       console.log(`[${round + 1}/${rounds}] median ms sidecar/direct: ${line}`);
     }
   } catch (e) {
@@ -154,7 +164,9 @@ async function main(): Promise<number> {
     const all = Float64Array.from(perRound.flat()).sort();
     return { med: median(roundMedians), spread: minMax(roundMedians), p90: percentileSorted(all, 90), n: all.length };
   };
-  console.log(`\n| measure | sidecar median ms (round medians) | direct median ms (round medians) | sidecar − direct | ratio | p90 sidecar / direct | n per mode |`);
+  console.log(
+    `\n| measure | sidecar median ms (round medians) | direct median ms (round medians) | sidecar − direct | ratio | p90 sidecar / direct | n per mode |`,
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const m of MEASURES) {
     const s = stat(m.id, 'sidecar');

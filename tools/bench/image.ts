@@ -5,13 +5,14 @@
 //
 // --with-base also times `REBUILD=1 deploy/image/base-image.sh` (debootstrap): it replaces the local
 // debian:trixie-slim, so the next `make image` rebuilds every layer once.
-import { cpSync, mkdtempSync, appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   buildImage,
+  type Container,
   containerProcesses,
   docker,
   dockerOk,
@@ -22,9 +23,8 @@ import {
   run,
   startContainer,
   waitHealthy,
-  type Container,
-} from '../src/harness/docker.ts';
-import { REPO } from '../src/harness/stack.ts';
+} from '../testkit/docker.ts';
+import { REPO } from '../testkit/stack.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -68,7 +68,13 @@ async function timed<T>(label: string, command: string, fn: () => Promise<T>): P
 function copyContext(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edge-sidecar-ctx-'));
   const skip = (src: string): boolean => !src.split(path.sep).includes('__pycache__');
-  for (const rel of ['.dockerignore', 'requirements.lock', 'deploy', path.join('backend', 'edge_api')]) {
+  for (const rel of [
+    '.dockerignore',
+    'requirements.lock',
+    'requirements-build.lock',
+    'deploy',
+    path.join('backend', 'edge_api'),
+  ]) {
     cpSync(path.join(REPO, rel), path.join(dir, rel), { recursive: true, filter: skip });
   }
   return dir;
@@ -109,7 +115,11 @@ async function cgroupMb(c: Container): Promise<number> {
 }
 
 /** Exactly `total` GETs over `concurrency` keep-alive connections; every request bounded by a timeout. */
-async function load(url: string, total: number, concurrency: number): Promise<{ ms: number; statuses: Record<number, number>; errors: number }> {
+async function load(
+  url: string,
+  total: number,
+  concurrency: number,
+): Promise<{ ms: number; statuses: Record<number, number>; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const statuses: Record<number, number> = {};
   let errors = 0;
@@ -160,7 +170,9 @@ interface ModeMemory {
 async function memory(mode: 'sidecar' | 'direct'): Promise<ModeMemory> {
   const port = 20_000 + Math.floor(Math.random() * 40_000);
   const env: Record<string, string> = { ...AUTH_ENV, ...(mode === 'direct' ? { PROXY_MODE: 'direct' } : {}) };
-  const envArgs = Object.entries(env).map(([k, v]) => ` -e ${k}=${v}`).join('');
+  const envArgs = Object.entries(env)
+    .map(([k, v]) => ` -e ${k}=${v}`)
+    .join('');
   console.log(`==> ${mode}: docker run -d -p 127.0.0.1::${port} -e PORT=${port}${envArgs} ${IMAGE}`);
   const c = await startContainer({ what: `bench-${mode}`, port, env });
   try {
@@ -172,7 +184,10 @@ async function memory(mode: 'sidecar' | 'direct'): Promise<ModeMemory> {
     const r = await load(`${c.base}${LOAD_PATH}`, REQUESTS, CONCURRENCY);
     const after = await mem(c);
     const cgroupAfter = await cgroupMb(c);
-    note(`${mode}: ${REQUESTS} requests`, `${secs(r.ms)} (${Math.round((REQUESTS / r.ms) * 1000)} req/s), statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}`);
+    note(
+      `${mode}: ${REQUESTS} requests`,
+      `${secs(r.ms)} (${Math.round((REQUESTS / r.ms) * 1000)} req/s), statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}`,
+    );
     const order = ['entrypoint', 'supervisord', 'uvicorn', 'caddy'];
     const roles = Object.keys(idle).sort((a, b) => rank(order, a) - rank(order, b));
     for (const role of roles) note(`${mode}: ${role}, idle → after`, fmtMem(idle[role]!, after[role]));
@@ -205,13 +220,17 @@ async function main(): Promise<void> {
         buildImage({ image: COLD_TAG, noCache: true }),
       );
       note('cold build (base present, no layer cache)', secs(cold.ms));
-      const same = await timed('unchanged copy of the context', `BUILD_CONTEXT=<copy> IMAGE=${CODE_TAG} deploy/image/build.sh`, () =>
-        buildImage({ image: CODE_TAG, context: ctx }),
+      const same = await timed(
+        'unchanged copy of the context',
+        `BUILD_CONTEXT=<copy> IMAGE=${CODE_TAG} deploy/image/build.sh`,
+        () => buildImage({ image: CODE_TAG, context: ctx }),
       );
       note('rebuild, nothing changed', secs(same.ms));
       appendFileSync(path.join(ctx, 'backend', 'edge_api', '__init__.py'), `# bench-image ${Date.now()}\n`);
-      const code = await timed('code-only change', `(edit backend/edge_api/__init__.py in the copy) BUILD_CONTEXT=<copy> deploy/image/build.sh`, () =>
-        buildImage({ image: CODE_TAG, context: ctx }),
+      const code = await timed(
+        'code-only change',
+        `(edit backend/edge_api/__init__.py in the copy) BUILD_CONTEXT=<copy> deploy/image/build.sh`,
+        () => buildImage({ image: CODE_TAG, context: ctx }),
       );
       note('code-only rebuild (backend/ edit)', secs(code.ms));
     } finally {
@@ -235,7 +254,9 @@ async function main(): Promise<void> {
 
   console.log(`\n| measure | value |\n| --- | --- |`);
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
-  console.log(`\n(${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB. RSS/PSS: /proc/<pid>/status and smaps_rollup inside the container; MB = 2^20 bytes, image sizes 10^6)`);
+  console.log(
+    `\n(${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB. RSS/PSS: /proc/<pid>/status and smaps_rollup inside the container; MB = 2^20 bytes, image sizes 10^6)`,
+  );
 }
 
 try {

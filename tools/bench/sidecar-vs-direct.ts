@@ -1,4 +1,4 @@
 // `make bench`: sidecar vs direct uvicorn, side by side in one run; writes docs/bench/latest.md.
-import { main } from '../src/bench/run.ts';
+import { main } from './lib/run.ts';
 
 process.exitCode = await main(process.argv.slice(2));

@@ -3,16 +3,16 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO } from '../src/harness/stack.ts';
-import { cellJob, findOnPath, LoadRunner, type Tool } from '../src/bench/load.ts';
-import { formatPoolReport, formatPoolTable, newConnShare, summarizePools, type PoolRss, type PoolSample } from '../src/bench/pool.ts';
-import { steadyRequests } from '../src/bench/resources.ts';
-import {
-  authedStackGroup, awaitResponsive, commit, describe, ITEMS_PATH, loadavg, machineNote, parseOptions, RAMP_MS,
-  SEED_ITEMS, TENANT, withAuth, type Options,
-} from '../src/bench/run.ts'; // prettier-ignore
-import { clockTicksPerSecond, rssKiB, UpstreamWatch } from '../src/bench/sampler.ts';
-import { isStalled, type Cell } from '../src/bench/table.ts';
+import { REPO } from '../testkit/stack.ts';
+import { authedStackGroup, awaitResponsive, ITEMS_PATH, SEED_ITEMS, TENANT, withAuth } from './lib/api-stack.ts';
+import { cellJob, findOnPath, LoadRunner, type Tool } from './lib/load.ts';
+import { commit, loadavg, machineNote } from './lib/machine.ts';
+import { type Options, parseOptions } from './lib/options.ts';
+import { formatPoolReport, formatPoolTable, newConnShare, type PoolRss, type PoolSample, summarizePools } from './lib/pool.ts';
+import { steadyRequests } from './lib/resources.ts';
+import { describe, RAMP_MS } from './lib/run.ts';
+import { clockTicksPerSecond, rssKiB, UpstreamWatch } from './lib/sampler.ts';
+import { type Cell, isStalled } from './lib/table.ts';
 
 const POOL_SIZES: readonly number[] = [32, 512];
 const CONNECTIONS = 64;
@@ -74,7 +74,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const apiPid = new Map(POOL_SIZES.map((s) => [s, stackOf(s).apiPid()] as const));
     for (const size of POOL_SIZES) rss.push({ poolSize: size, beforeKiB: rssKiB(apiPid.get(size)!), afterKiB: Number.NaN });
 
-    const job = (cell: Cell, size: number, durationSec: number) => cellJob(stackOf(size).base, withAuth(cell, authOf(size)), durationSec);
+    const job = (cell: Cell, size: number, durationSec: number) =>
+      cellJob(stackOf(size).base, withAuth(cell, authOf(size)), durationSec);
     if (opts.warmupSec > 0) {
       for (const cell of CELLS) {
         for (const size of POOL_SIZES) {
@@ -103,7 +104,15 @@ async function main(argv: readonly string[]): Promise<number> {
           const stalled = isStalled(result) || (waited > 0 && cell.path === ITEMS_PATH);
           if (stalled || waited > 0) stallNotes.push(`${cell.label} pool ${size} round ${round} (${waited.toFixed(0)} s)`);
           const steady = steadyRequests(result.requests, result.durationSec, RAMP_MS);
-          samples.push({ poolSize: size, cellId: cell.id, round, result, stalled, openedSteady: pool.openedSteady, steadyRequests: steady });
+          samples.push({
+            poolSize: size,
+            cellId: cell.id,
+            round,
+            result,
+            stalled,
+            openedSteady: pool.openedSteady,
+            steadyRequests: steady,
+          });
           const share = newConnShare(pool.openedSteady, steady);
           console.log(
             `[${round}/${opts.rounds}] ${`${cell.label} @ ${cell.connections}`.padEnd(20)} pool ${String(size).padEnd(4)} ${describe(result)}` +
@@ -135,7 +144,7 @@ async function main(argv: readonly string[]): Promise<number> {
       'than the limit are idle at the same moment (many short responses returning together), Caddy closes the ' +
       'extra ones and the next requests dial new ones. Slow responses keep most connections busy, so fewer are ' +
       'idle at once.',
-    "uvicorn RSS is per stack: each stack served both endpoints, so before → after covers the whole run.",
+    'uvicorn RSS is per stack: each stack served both endpoints, so before → after covers the whole run.',
     'Loopback only; the load generator shares the 2 cores with both stacks (the idle one costs next to nothing): ' +
       'compare the rows with each other, not with a dedicated client.',
   ];

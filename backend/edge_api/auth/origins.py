@@ -2,8 +2,11 @@
 
 Login redirects (``redirect_uri``, logout ``returnTo``) and the ``Origin`` of cookie-bound POSTs are
 checked against it, so a page the CORS policy does not admit can neither receive a login code through
-this API nor drive its cookie endpoints. The policy is parsed by ``edge_sidecar.policy`` (the sidecar's
-own module, on the path wherever the API runs from this repository or image): one parser, one meaning.
+this API nor drive its cookie endpoints. The policy is the one the launcher validated and handed to the
+API in its environment (the CORS_* variables, defaults applied: ``edge_sidecar.config.handed_down_env``),
+parsed by ``edge_sidecar.policy`` (the installed edge-sidecar package): one parser, one meaning. The API
+never reads the defaults file; run without the launcher (a test in-process, uvicorn by hand), it needs
+every CORS_* variable set and says which one is missing.
 """
 
 from collections.abc import Mapping
@@ -11,8 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from edge_api.auth.settings import AuthConfigError
-from edge_sidecar.config import effective_env, load_defaults
-from edge_sidecar.policy import ConfigError, CorsPolicy, parse_policy
+from edge_sidecar.config import handed_down_policy
+from edge_sidecar.policy import ConfigError, CorsPolicy
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -24,7 +27,7 @@ class TrustedOrigins:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "TrustedOrigins":
         try:
-            return cls(parse_policy(effective_env(env, load_defaults())))
+            return cls(handed_down_policy(env, "the API's CSRF guard (edge_api.auth.origins)"))
         except ConfigError as error:
             raise AuthConfigError(str(error)) from None
 

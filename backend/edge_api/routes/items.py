@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
 from edge_api import item_store
 from edge_api.deps import DatabaseDep, session_scope
@@ -10,7 +10,16 @@ from edge_api.schemas import ItemCreate, ItemRead
 from edge_api.strict_json import StrictJsonRoute
 from edge_api.tenancy import TenantId
 
-router = APIRouter(prefix="/api/v1/items", tags=["items"], route_class=StrictJsonRoute)
+
+def _no_store(response: Response) -> None:
+    # A tenant's items, read with its credentials: no cache may keep them, shared or the browser's
+    # (docs/bench/caching.md says why there is no ETag either).
+    response.headers["Cache-Control"] = "no-store"
+
+
+router = APIRouter(
+    prefix="/api/v1/items", tags=["items"], route_class=StrictJsonRoute, dependencies=[Depends(_no_store)]
+)
 
 # Ids are positive 64-bit integers; anything else cannot exist (422, not a database error).
 ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]

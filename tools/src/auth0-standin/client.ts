@@ -1,6 +1,6 @@
 // Headless browser and OAuth client helpers: cookies, redirect following, PKCE, and Auth0's token/revoke/logout calls.
 import { createHash, randomBytes } from 'node:crypto';
-import { request, values, type RawResponse } from '../harness/http.ts';
+import { type RawResponse, request, values } from '../../testkit/http.ts';
 
 interface Cookie {
   name: string;
@@ -22,7 +22,12 @@ export class CookieJar {
       const [pair = '', ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
       if (eq <= 0) continue;
-      const cookie: Cookie = { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), path: defaultPath(u.pathname), expires: Infinity };
+      const cookie: Cookie = {
+        name: pair.slice(0, eq).trim(),
+        value: pair.slice(eq + 1).trim(),
+        path: defaultPath(u.pathname),
+        expires: Infinity,
+      };
       for (const attr of attrs) {
         const [k = '', v = ''] = attr.split('=', 2).map((s) => s.trim());
         const key = k.toLowerCase();
@@ -251,7 +256,11 @@ export function parseCallback(url: string): Callback {
 export async function authorize(url: string, redirectUri: string, jar = new CookieJar()): Promise<Callback & { hops: Hop[] }> {
   const walk = await browse(url, { jar, stopAt: (u) => u.href.split('?')[0] === redirectUri.split('?')[0] });
   if (!walk.stopped) {
-    throw new BrowseError(`authorize ended at ${walk.url} (HTTP ${walk.last?.status}) instead of ${redirectUri}: ${walk.last?.body.slice(0, 300)}`, walk.hops, walk.last);
+    throw new BrowseError(
+      `authorize ended at ${walk.url} (HTTP ${walk.last?.status}) instead of ${redirectUri}: ${walk.last?.body.slice(0, 300)}`,
+      walk.hops,
+      walk.last,
+    );
   }
   return { ...parseCallback(walk.url), hops: walk.hops };
 }
@@ -263,7 +272,11 @@ export interface JsonResponse {
 }
 
 /** POSTs a form-encoded body (what Auth0's /oauth/token and /oauth/revoke take) and parses a JSON answer. */
-export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<JsonResponse> {
+export async function postForm(
+  url: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
   const raw = await request(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json', ...headers },
@@ -273,7 +286,8 @@ export async function postForm(url: string, form: Record<string, string>, header
   if (raw.body.trim()) {
     try {
       const parsed: unknown = JSON.parse(raw.body);
-      body = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+      body =
+        parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
     } catch {
       body = { text: raw.body };
     }
@@ -286,7 +300,11 @@ export interface ClientCredentials {
   clientSecret: string;
 }
 
-export const exchangeCode = (issuer: string, c: ClientCredentials, p: { code: string; redirectUri: string; codeVerifier: string }): Promise<JsonResponse> =>
+export const exchangeCode = (
+  issuer: string,
+  c: ClientCredentials,
+  p: { code: string; redirectUri: string; codeVerifier: string },
+): Promise<JsonResponse> =>
   postForm(new URL('oauth/token', issuer).href, {
     grant_type: 'authorization_code',
     client_id: c.clientId,
@@ -329,6 +347,7 @@ export interface DecodedJwt {
 export function decodeJwt(token: string): DecodedJwt {
   const parts = token.split('.');
   if (parts.length !== 3) throw new Error(`not a compact JWS (${parts.length} parts)`);
-  const part = (s: string): Record<string, unknown> => JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const part = (s: string): Record<string, unknown> =>
+    JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Record<string, unknown>;
   return { header: part(parts[0]!), payload: part(parts[1]!) };
 }

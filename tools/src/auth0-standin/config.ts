@@ -1,6 +1,6 @@
 // Auth0 stand-in settings: option defaults and checks, argv/env parsing, and oidc-provider options shaped like an Auth0 tenant.
 import { parseArgs } from 'node:util';
-import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { SigningKey } from './keys.ts';
 
 /** Auth0's public paths (what the API and the browser use) and the stand-in's internal ones. */
@@ -107,7 +107,8 @@ const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 
 function absoluteUri(name: string, value: string): URL {
   const url = URL.parse(value);
-  if (!url || !url.protocol || url.hash) throw new StandinConfigError(`${name}: not an absolute URI without fragment: ${JSON.stringify(value)}`);
+  if (!url?.protocol || url.hash)
+    throw new StandinConfigError(`${name}: not an absolute URI without fragment: ${JSON.stringify(value)}`);
   return url;
 }
 
@@ -124,7 +125,9 @@ export function resolveOptions(options: StandinOptions, port: number): ResolvedO
   // stand-in that name on loopback (the rehearsal's); the stand-in itself always binds 127.0.0.1.
   const named = issuerUrl.protocol === 'https:' && DNS_NAME.test(issuerUrl.hostname) && !issuerUrl.port;
   if (!named && (!['http:', 'https:'].includes(issuerUrl.protocol) || !LOOPBACK_HOSTS.has(issuerUrl.hostname))) {
-    throw new StandinConfigError(`issuer: the stand-in serves loopback only (http://127.0.0.1:<port>/), or https://<dns name>/ behind a TLS edge: ${JSON.stringify(issuer)}`);
+    throw new StandinConfigError(
+      `issuer: the stand-in serves loopback only (http://127.0.0.1:<port>/), or https://<dns name>/ behind a TLS edge: ${JSON.stringify(issuer)}`,
+    );
   }
   if (issuerUrl.pathname !== '/' || issuerUrl.search || !issuer.endsWith('/')) {
     throw new StandinConfigError(`issuer: must be scheme://host[:port]/ with Auth0's trailing slash: ${JSON.stringify(issuer)}`);
@@ -239,7 +242,8 @@ export function providerConfiguration(o: ResolvedOptions, runtime: RuntimeParts)
         enabled: true,
         // Only the client a token was issued to may revoke it.
         allowedPolicy: (_ctx, client, token) => {
-          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          if (token.clientId !== client.clientId)
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
           return true;
         },
       },
@@ -255,7 +259,8 @@ export function providerConfiguration(o: ResolvedOptions, runtime: RuntimeParts)
         },
         postLogoutSuccessSource: (ctx) => {
           ctx.type = 'html';
-          ctx.body = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Logged out</title></head><body>Logged out.</body></html>';
+          ctx.body =
+            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Logged out</title></head><body>Logged out.</body></html>';
         },
       },
       resourceIndicators: {
@@ -392,7 +397,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerA
   let port: number | undefined;
   if (portText !== undefined) {
     port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-    if (!(port >= 0 && port <= 65535)) throw new StandinConfigError(`--port/AUTH0_STANDIN_PORT: not a port number: ${JSON.stringify(portText)}`);
+    if (!(port >= 0 && port <= 65535))
+      throw new StandinConfigError(`--port/AUTH0_STANDIN_PORT: not a port number: ${JSON.stringify(portText)}`);
   }
   const autoEnv = env.AUTH0_STANDIN_AUTO_LOGIN;
   if (autoEnv !== undefined && autoEnv !== '' && !['true', 'false', '1', '0'].includes(autoEnv)) {

@@ -75,7 +75,8 @@ export function assertKeySet(keys: readonly SigningKey[]): void {
   if (keys.length === 0) throw new Error('at least one signing key is required');
   const seen = new Set<string>();
   for (const key of keys) {
-    if (key.kty !== 'RSA' || !key.kid || !key.n || !key.d) throw new Error(`key ${JSON.stringify(key.kid)} is not an RSA private JWK with a kid`);
+    if (key.kty !== 'RSA' || !key.kid || !key.n || !key.d)
+      throw new Error(`key ${JSON.stringify(key.kid)} is not an RSA private JWK with a kid`);
     if (seen.has(key.kid)) throw new Error(`duplicate kid ${JSON.stringify(key.kid)}`);
     seen.add(key.kid);
     privateKeyObject(key); // parses, or throws on a malformed key

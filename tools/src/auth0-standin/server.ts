@@ -15,7 +15,12 @@ if (args.help) {
 }
 
 const standin = await startStandin(args.options).catch((err: Error & { code?: string }) => {
-  const why = err instanceof StandinConfigError ? err.message : err.code === 'EADDRINUSE' ? `port ${args.options.port} is in use` : err.message;
+  const why =
+    err instanceof StandinConfigError
+      ? err.message
+      : err.code === 'EADDRINUSE'
+        ? `port ${args.options.port} is in use`
+        : err.message;
   console.error(`auth0-standin: ${why}`);
   process.exit(2);
 });

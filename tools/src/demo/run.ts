@@ -1,10 +1,10 @@
 // `make run`: the local demo in the foreground — the Auth0 stand-in, the sidecar on :PORT and the demo page on :3001; Ctrl-C stops all.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { request } from '../../testkit/http.ts';
+import { REPO, standinEnv, VENV_BIN, waitFor } from '../../testkit/stack.ts';
 import { parseServerArgs } from '../auth0-standin/config.ts';
 import { startStandin } from '../auth0-standin/standin.ts';
-import { request } from '../harness/http.ts';
-import { REPO, standinEnv, VENV_BIN, waitFor } from '../harness/stack.ts';
 import { banner, exitedBeforeReady, notReadyInTime, READY_TIMEOUT_MS, WAITING_LINE } from './banner.ts';
 import { startDemoPage } from './server.ts';
 
@@ -61,7 +61,15 @@ const gone = () => stack.exitCode !== null || stack.signalCode !== null;
 await waitFor(healthy, READY_TIMEOUT_MS, gone).then(
   () => {
     ready = true;
-    console.log(banner({ port, issuer: standin.issuer, devUserEmail: standin.devUser.email, tenantId: standin.devUser.tenantId, pageUrl: page.url }));
+    console.log(
+      banner({
+        port,
+        issuer: standin.issuer,
+        devUserEmail: standin.devUser.email,
+        tenantId: standin.devUser.tenantId,
+        pageUrl: page.url,
+      }),
+    );
   },
   () => {
     // An exit is reported by the exit handler; a timeout here.

@@ -1,5 +1,5 @@
 // edge-deploy's command line: argv to a Command, and the --help text of every subcommand.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { RollbackTo } from './guard.ts';
 
 /** Bad usage: one line on stderr, exit 2. */
@@ -105,7 +105,12 @@ interface Parsed {
 
 function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>, cmd: string): Parsed {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     // Node's messages are several sentences; the first is the one that matters.
     const msg = (err instanceof Error ? err.message : String(err)).split('. ')[0]!.replace(/\.$/, '');
@@ -128,7 +133,8 @@ function variables(values: unknown): Record<string, string> {
   for (const item of (values as string[] | undefined) ?? []) {
     const eq = item.indexOf('=');
     const key = eq < 0 ? item : item.slice(0, eq);
-    if (eq < 0 || !KEY.test(key)) throw new UsageError(`--set needs KEY=VALUE with KEY like PROXY_MODE, not ${JSON.stringify(item)}`);
+    if (eq < 0 || !KEY.test(key))
+      throw new UsageError(`--set needs KEY=VALUE with KEY like PROXY_MODE, not ${JSON.stringify(item)}`);
     if (Object.hasOwn(out, key)) throw new UsageError(`--set ${key} given twice`);
     out[key] = item.slice(eq + 1);
   }
@@ -144,7 +150,11 @@ export function parseCommand(argv: string[]): Command {
       const p = parse(rest, { 'rollback-to': { type: 'string' }, set: { type: 'string', multiple: true } }, 'deploy');
       if (p.values.help) return { kind: 'help', text: HELP.deploy };
       noPositionals(p, 'deploy');
-      return { kind: 'deploy', rollbackTo: rollbackTo(p.values['rollback-to'], '--rollback-to'), variables: variables(p.values.set) };
+      return {
+        kind: 'deploy',
+        rollbackTo: rollbackTo(p.values['rollback-to'], '--rollback-to'),
+        variables: variables(p.values.set),
+      };
     }
     case 'rollback': {
       const p = parse(rest, { to: { type: 'string' } }, 'rollback');
@@ -152,7 +162,8 @@ export function parseCommand(argv: string[]): Command {
       noPositionals(p, 'rollback');
       const to = p.values.to;
       if (to === undefined || to === 'last-good' || to === 'direct') return { kind: 'rollback', to: to ?? 'last-good' };
-      if (typeof to !== 'string' || !DEPLOYMENT_ID.test(to)) throw new UsageError(`--to must be last-good, direct or a deployment id, not ${JSON.stringify(to)}`);
+      if (typeof to !== 'string' || !DEPLOYMENT_ID.test(to))
+        throw new UsageError(`--to must be last-good, direct or a deployment id, not ${JSON.stringify(to)}`);
       return { kind: 'rollback', to: { id: to } };
     }
     case 'status': {

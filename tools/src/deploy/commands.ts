@@ -1,14 +1,21 @@
 // edge-deploy's subcommands wired together: configuration, Railway target, CORS gate, last-good record, guard.
 // Takes its environment and output as arguments (cli.ts passes the process's), returns the exit code.
 import { ProbeUsageError } from '../probe/index.ts';
-import { HELP, parseCommand, UsageError, type Command } from './args.ts';
-import { ConfigError, gatePolicy, loadConfig, type DeployConfig } from './config.ts';
+import { type Command, HELP, parseCommand, UsageError } from './args.ts';
+import { ConfigError, type DeployConfig, gatePolicy, loadConfig } from './config.ts';
 import { corsGate } from './cors-gate.ts';
-import { fileGoodRecord, recordKey, StateFileError, type FileGoodRecord } from './good-record.ts';
-import { guardedDeploy, guardedRollback, type DeployTarget, type Gate, type GoodRecord } from './guard.ts';
+import { type FileGoodRecord, fileGoodRecord, recordKey, StateFileError } from './good-record.ts';
+import { type DeployTarget, type Gate, type GoodRecord, guardedDeploy, guardedRollback } from './guard.ts';
 import { RailwayApiError, railwayApi } from './railway-api.ts';
-import { LIVE_STATUSES, publicUrlOf, railwayTarget, resolveService, RailwayTargetError, type RailwayTarget } from './railway-target.ts';
-import { deployOutcome, errorOutcome, formatStep, rollbackOutcome, type ExitCode, type Phase } from './report.ts';
+import {
+  LIVE_STATUSES,
+  publicUrlOf,
+  type RailwayTarget,
+  RailwayTargetError,
+  railwayTarget,
+  resolveService,
+} from './railway-target.ts';
+import { deployOutcome, type ExitCode, errorOutcome, formatStep, type Phase, rollbackOutcome } from './report.ts';
 
 export interface Io {
   env: Readonly<Record<string, string | undefined>>;
@@ -57,11 +64,16 @@ async function wire(io: Io): Promise<Wired> {
 
 /** Errors that mean "nothing was attempted": configuration, usage, a Railway that cannot be read. */
 function isStop(err: unknown): err is Error {
-  return [Stop, ConfigError, UsageError, ProbeUsageError, RailwayTargetError, RailwayApiError, StateFileError].some((kind) => err instanceof kind);
+  return [Stop, ConfigError, UsageError, ProbeUsageError, RailwayTargetError, RailwayApiError, StateFileError].some(
+    (kind) => err instanceof kind,
+  );
 }
 
 /** The target, counting what was started through it: after an unplanned error, how much may have changed. */
-function observed(target: DeployTarget): { target: DeployTarget; seen: { deployCalls: number; redeployCalls: number; started: string[] } } {
+function observed(target: DeployTarget): {
+  target: DeployTarget;
+  seen: { deployCalls: number; redeployCalls: number; started: string[] };
+} {
   const seen = { deployCalls: 0, redeployCalls: 0, started: [] as string[] };
   return {
     seen,
@@ -86,7 +98,8 @@ function observed(target: DeployTarget): { target: DeployTarget; seen: { deployC
   };
 }
 
-const policyText = (p: { origins: string[]; deny: string[] }): string => `origins ${p.origins.join(' ')}${p.deny.length ? `, deny ${p.deny.join(' ')}` : ''}`;
+const policyText = (p: { origins: string[]; deny: string[] }): string =>
+  `origins ${p.origins.join(' ')}${p.deny.length ? `, deny ${p.deny.join(' ')}` : ''}`;
 
 /**
  * With no last good deployment recorded, a failed gate would have nowhere to roll back to. The deployment
@@ -96,19 +109,30 @@ async function baseline(w: Wired, io: Io, now: () => number): Promise<void> {
   if (await w.record.lastGood()) return;
   const started = now();
   const current = await w.target.current();
-  if (!current) throw new Stop('no last good deployment recorded and none is serving: nothing to roll back to (use --rollback-to direct)');
+  if (!current)
+    throw new Stop('no last good deployment recorded and none is serving: nothing to roll back to (use --rollback-to direct)');
   const verdict = await w.gate(w.url);
   if (!verdict.ok) {
-    throw new Stop(`no last good deployment recorded, and ${current.id} (serving now) fails the gate: ${verdict.failures.join('; ')} (fix it first, or use --rollback-to direct)`);
+    throw new Stop(
+      `no last good deployment recorded, and ${current.id} (serving now) fails the gate: ${verdict.failures.join('; ')} (fix it first, or use --rollback-to direct)`,
+    );
   }
   await w.record.remember(current);
-  io.out(formatStep('baseline', `no last good deployment recorded; ${current.id} (serving now) passes the gate: recorded`, now() - started));
+  io.out(
+    formatStep(
+      'baseline',
+      `no last good deployment recorded; ${current.id} (serving now) passes the gate: recorded`,
+      now() - started,
+    ),
+  );
 }
 
 async function deploy(cmd: Extract<Command, { kind: 'deploy' }>, io: Io, now: () => number): Promise<ExitCode> {
   const started = now();
   const w = await wire(io);
-  io.out(`edge-deploy: deploying ${w.target.name}${Object.keys(cmd.variables).length ? ` with ${Object.keys(cmd.variables).join(', ')} changed` : ''}; gate ${w.url} (${policyText(w.policy)})`);
+  io.out(
+    `edge-deploy: deploying ${w.target.name}${Object.keys(cmd.variables).length ? ` with ${Object.keys(cmd.variables).join(', ')} changed` : ''}; gate ${w.url} (${policyText(w.policy)})`,
+  );
   if (cmd.rollbackTo === 'last-good') await baseline(w, io, now);
   const lastGoodId = (await w.record.lastGood())?.id;
   const { target, seen } = observed(w.target);
@@ -129,14 +153,36 @@ async function deploy(cmd: Extract<Command, { kind: 'deploy' }>, io: Io, now: ()
         io.out(formatStep(name, detail, ms));
       },
     });
-    const o = deployOutcome(result, { url: w.url, totalMs: now() - started, rollbackTo: cmd.rollbackTo, recorded: !unrecorded, ...(lastGoodId ? { lastGoodId } : {}) });
-    if (unrecorded) io.err(`edge-deploy: warning: ${result.deployment?.id} passed the gate but was not recorded as the last good deployment: ${unrecorded}`);
+    const o = deployOutcome(result, {
+      url: w.url,
+      totalMs: now() - started,
+      rollbackTo: cmd.rollbackTo,
+      recorded: !unrecorded,
+      ...(lastGoodId ? { lastGoodId } : {}),
+    });
+    if (unrecorded)
+      io.err(
+        `edge-deploy: warning: ${result.deployment?.id} passed the gate but was not recorded as the last good deployment: ${unrecorded}`,
+      );
     io.out(o.line);
     return o.code;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const phase: Phase = gateFailure !== undefined ? 'rolling-back' : seen.started.length ? 'started' : seen.deployCalls ? 'starting' : 'before-start';
-    const serving = phase === 'before-start' || phase === 'starting' ? undefined : await w.target.current().then((d) => d?.id, () => undefined);
+    const phase: Phase =
+      gateFailure !== undefined
+        ? 'rolling-back'
+        : seen.started.length
+          ? 'started'
+          : seen.deployCalls
+            ? 'starting'
+            : 'before-start';
+    const serving =
+      phase === 'before-start' || phase === 'starting'
+        ? undefined
+        : await w.target.current().then(
+            (d) => d?.id,
+            () => undefined,
+          );
     const o = errorOutcome(message, phase, {
       totalMs: now() - started,
       ...(seen.started[0] ? { started: seen.started[0] } : {}),
@@ -161,21 +207,37 @@ async function rollback(cmd: Extract<Command, { kind: 'rollback' }>, io: Io, now
   } else if (cmd.to === 'last-good') {
     lastGoodId = (await w.record.lastGood())?.id;
     if (!lastGoodId) {
-      throw new Stop(`no last good deployment recorded in ${w.record.file}: use --to direct, or --to <deployment-id> (railway deployment list)`);
+      throw new Stop(
+        `no last good deployment recorded in ${w.record.file}: use --to direct, or --to <deployment-id> (railway deployment list)`,
+      );
     }
   }
   // Before anything changes: a deployment Railway cannot roll back to (or of another service) stops here, exit 2.
   if (lastGoodId) await w.target.checkRollback(lastGoodId);
   const to = cmd.to === 'direct' ? 'direct' : 'last-good';
-  io.out(`edge-deploy: rolling back ${w.target.name} (${to === 'direct' ? 'PROXY_MODE=direct' : `to ${lastGoodId}`}); gate ${w.url} (${policyText(w.policy)})`);
+  io.out(
+    `edge-deploy: rolling back ${w.target.name} (${to === 'direct' ? 'PROXY_MODE=direct' : `to ${lastGoodId}`}); gate ${w.url} (${policyText(w.policy)})`,
+  );
   try {
-    const result = await guardedRollback(w.target, w.gate, record, { rollbackTo: to, now, step: (name, detail, ms) => io.out(formatStep(name, detail, ms)) });
-    const o = rollbackOutcome(result, { url: w.url, totalMs: now() - started, rollbackTo: to, ...(lastGoodId ? { lastGoodId } : {}) });
+    const result = await guardedRollback(w.target, w.gate, record, {
+      rollbackTo: to,
+      now,
+      step: (name, detail, ms) => io.out(formatStep(name, detail, ms)),
+    });
+    const o = rollbackOutcome(result, {
+      url: w.url,
+      totalMs: now() - started,
+      rollbackTo: to,
+      ...(lastGoodId ? { lastGoodId } : {}),
+    });
     io.out(o.line);
     return o.code;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const serving = await w.target.current().then((d) => d?.id, () => undefined);
+    const serving = await w.target.current().then(
+      (d) => d?.id,
+      () => undefined,
+    );
     const o = errorOutcome(message, 'rolling-back', { totalMs: now() - started, ...(serving ? { serving } : {}) });
     io.out(o.line);
     return o.code;
@@ -198,13 +260,21 @@ async function status(io: Io, now: () => number): Promise<ExitCode> {
       (d) => (d.canRollback ? 'can be rolled back to' : 'Railway can no longer roll back to it'),
       (err: Error) => `unknown to Railway? (${err.message})`,
     );
-    io.out(`last good:  ${entry.id}, passed the gate ${entry.recordedAt}${entry.id === current?.id ? ' (serving now)' : ''}; ${can}`);
+    io.out(
+      `last good:  ${entry.id}, passed the gate ${entry.recordedAt}${entry.id === current?.id ? ' (serving now)' : ''}; ${can}`,
+    );
   } else {
     io.out(`last good:  none recorded in ${w.record.file}`);
   }
   const started = now();
   const verdict = await w.gate(w.url);
-  io.out(formatStep('gate', verdict.ok ? `passed (${policyText(w.policy)})` : `failed: ${verdict.failures.join('; ')}`, now() - started));
+  io.out(
+    formatStep(
+      'gate',
+      verdict.ok ? `passed (${policyText(w.policy)})` : `failed: ${verdict.failures.join('; ')}`,
+      now() - started,
+    ),
+  );
   return verdict.ok ? 0 : 1;
 }
 
@@ -226,7 +296,9 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`edge-deploy: ${err.message} (see edge-deploy ${argv[0] && Object.hasOwn(HELP, argv[0]) && argv[0] !== 'main' ? `${argv[0]} ` : ''}--help)`);
+      io.err(
+        `edge-deploy: ${err.message} (see edge-deploy ${argv[0] && Object.hasOwn(HELP, argv[0]) && argv[0] !== 'main' ? `${argv[0]} ` : ''}--help)`,
+      );
       return 2;
     }
     if (isStop(err)) {

@@ -113,7 +113,8 @@ function urlOf(env: Env): string | undefined {
   } catch {
     throw new ConfigError(`EDGE_DEPLOY_URL: not a URL: ${JSON.stringify(raw)}`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigError(`EDGE_DEPLOY_URL: must be http(s): ${JSON.stringify(raw)}`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new ConfigError(`EDGE_DEPLOY_URL: must be http(s): ${JSON.stringify(raw)}`);
   return raw;
 }
 
@@ -121,7 +122,8 @@ function urlOf(env: Env): string | undefined {
 export function loadConfig(env: Env): DeployConfig {
   const auth = authOf(env);
   const origins = env.EDGE_DEPLOY_ORIGINS === undefined ? undefined : list(env.EDGE_DEPLOY_ORIGINS);
-  if (origins !== undefined && origins.length === 0) throw new ConfigError('EDGE_DEPLOY_ORIGINS: empty (give at least one origin, or unset it)');
+  if (origins !== undefined && origins.length === 0)
+    throw new ConfigError('EDGE_DEPLOY_ORIGINS: empty (give at least one origin, or unset it)');
   // Set but empty = deny nothing extra; unset = the environment's policy.
   const deny = env.EDGE_DEPLOY_DENY === undefined ? undefined : list(env.EDGE_DEPLOY_DENY);
   const duration = (name: string, fallback: number): number => {
@@ -150,7 +152,10 @@ export function loadConfig(env: Env): DeployConfig {
 }
 
 /** The gate's origins and deny list for an environment: the variables win, else GATE_POLICIES. */
-export function gatePolicy(cfg: Pick<DeployConfig, 'origins' | 'deny'>, environmentName: string): { origins: string[]; deny: string[] } {
+export function gatePolicy(
+  cfg: Pick<DeployConfig, 'origins' | 'deny'>,
+  environmentName: string,
+): { origins: string[]; deny: string[] } {
   const known = Object.hasOwn(GATE_POLICIES, environmentName) ? GATE_POLICIES[environmentName] : undefined;
   const origins = cfg.origins ?? (known ? [...known.origins] : undefined);
   if (!origins) {

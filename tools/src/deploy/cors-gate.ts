@@ -1,7 +1,8 @@
 // The post-deploy Gate: the cors-probe library against the live URL, its failing cases as one line each.
 // Shared by edge-deploy (Railway) and the local replica of Railway's deploy semantics (tools/src/platform).
+
+import { type ProbeOptions, ProbeUsageError, runProbe, TargetUnreachableError } from '../probe/index.ts';
 import { resolveOptions } from '../probe/matrix.ts';
-import { ProbeUsageError, TargetUnreachableError, runProbe, type ProbeOptions } from '../probe/index.ts';
 import type { Gate } from './guard.ts';
 
 /** What docs/deploy.md runs by hand after a deploy ("Checking a deploy"). */
@@ -56,12 +57,16 @@ export function corsGate(opts: CorsGateOptions): Gate {
     try {
       const report = await runProbe({ ...probe, baseUrl: url });
       const failing = report.cases.filter((c) => !c.ok);
-      const shown = failing.slice(0, max).map((c) => clip(`${c.name}${c.origin === undefined ? '' : ` ${c.origin}`}: ${c.reason ?? 'failed'}`));
+      const shown = failing
+        .slice(0, max)
+        .map((c) => clip(`${c.name}${c.origin === undefined ? '' : ` ${c.origin}`}: ${c.reason ?? 'failed'}`));
       const rest = failing.slice(max);
       if (rest.length) {
         const counts = new Map<string, number>();
         for (const c of rest) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
-        shown.push(`and ${rest.length} more (${[...counts].map(([name, n]) => `${name} x${n}`).join(', ')}; tools/bin/cors-probe shows all)`);
+        shown.push(
+          `and ${rest.length} more (${[...counts].map(([name, n]) => `${name} x${n}`).join(', ')}; tools/bin/cors-probe shows all)`,
+        );
       }
       return { ok: report.ok, failures: shown };
     } catch (err) {

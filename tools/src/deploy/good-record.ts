@@ -33,7 +33,8 @@ export class StateFileError extends Error {
   override name = 'StateFileError';
 }
 
-export const recordKey = (projectId: string, environmentId: string, serviceId: string): string => `${projectId}/${environmentId}/${serviceId}`;
+export const recordKey = (projectId: string, environmentId: string, serviceId: string): string =>
+  `${projectId}/${environmentId}/${serviceId}`;
 
 async function load(file: string): Promise<StateFile> {
   let text: string;
@@ -51,7 +52,8 @@ async function load(file: string): Promise<StateFile> {
     throw new StateFileError(`${file}: not JSON; fix or delete it`);
   }
   const s = parsed as Partial<StateFile> | null;
-  if (!s || s.version !== 1 || typeof s.lastGood !== 'object' || s.lastGood === null) throw new StateFileError(`${file}: not an edge-deploy state file (version 1)`);
+  if (s?.version !== 1 || typeof s.lastGood !== 'object' || s.lastGood === null)
+    throw new StateFileError(`${file}: not an edge-deploy state file (version 1)`);
   return s as StateFile;
 }
 

@@ -56,18 +56,35 @@ export interface GuardResult {
 }
 
 /** Deploy through the target and keep the service serving with correct CORS whatever happens. */
-export async function guardedDeploy(target: DeployTarget, gate: Gate, record: GoodRecord, opts: GuardOptions = {}): Promise<GuardResult> {
+export async function guardedDeploy(
+  target: DeployTarget,
+  gate: Gate,
+  record: GoodRecord,
+  opts: GuardOptions = {},
+): Promise<GuardResult> {
   const now = opts.now ?? Date.now;
   const timed = timer(now, opts.step);
 
   const previous = await target.current();
-  const deployment = await timed('deploy', () => target.deploy(opts.variables), (d) => `started ${d.id}`);
-  const live = await timed('wait-live', () => target.waitLive(deployment), (r) => (r.live ? `${deployment.id} is live` : `refused: ${r.reason}`));
+  const deployment = await timed(
+    'deploy',
+    () => target.deploy(opts.variables),
+    (d) => `started ${d.id}`,
+  );
+  const live = await timed(
+    'wait-live',
+    () => target.waitLive(deployment),
+    (r) => (r.live ? `${deployment.id} is live` : `refused: ${r.reason}`),
+  );
   if (!live.live) {
     // The platform kept the previous deployment: nothing switched, nothing to roll back.
     return { outcome: 'refused', deployment, serving: previous, reason: live.reason };
   }
-  const verdict = await timed('gate', () => gate(target.publicUrl), (g) => (g.ok ? 'passed' : `failed: ${g.failures.join('; ')}`));
+  const verdict = await timed(
+    'gate',
+    () => gate(target.publicUrl),
+    (g) => (g.ok ? 'passed' : `failed: ${g.failures.join('; ')}`),
+  );
   if (verdict.ok) {
     await record.remember(deployment);
     return { outcome: 'deployed', deployment, serving: deployment };
@@ -118,8 +135,13 @@ async function rollBackAndGate(
 ): Promise<{ ok: true; serving: Deployment } | { ok: false; reason: string; serving?: Deployment }> {
   const back = await rollBack(target, record, to, timed);
   if (!back.ok) return { ok: false, reason: `rollback: ${back.reason}`, serving: back.serving };
-  const again = await timed('gate-after-rollback', () => gate(target.publicUrl), (g) => (g.ok ? 'passed' : `failed: ${g.failures.join('; ')}`));
-  if (!again.ok) return { ok: false, serving: back.serving, reason: `after the rollback the gate failed too: ${again.failures.join('; ')}` };
+  const again = await timed(
+    'gate-after-rollback',
+    () => gate(target.publicUrl),
+    (g) => (g.ok ? 'passed' : `failed: ${g.failures.join('; ')}`),
+  );
+  if (!again.ok)
+    return { ok: false, serving: back.serving, reason: `after the rollback the gate failed too: ${again.failures.join('; ')}` };
   return back;
 }
 
@@ -131,13 +153,26 @@ async function rollBack(
 ): Promise<{ ok: true; serving: Deployment } | { ok: false; reason: string; serving?: Deployment }> {
   let next: Deployment;
   if (to === 'direct') {
-    next = await timed('rollback', () => target.deploy({ PROXY_MODE: 'direct' }), (d) => `started ${d.id} with PROXY_MODE=direct`);
+    next = await timed(
+      'rollback',
+      () => target.deploy({ PROXY_MODE: 'direct' }),
+      (d) => `started ${d.id} with PROXY_MODE=direct`,
+    );
   } else {
     const good = await record.lastGood();
     if (!good) return { ok: false, reason: 'no deployment has passed the gate yet (use --rollback-to direct)' };
-    next = await timed('rollback', () => target.redeploy(good), (d) => `redeploying ${good.id} as ${d.id}`);
+    next = await timed(
+      'rollback',
+      () => target.redeploy(good),
+      (d) => `redeploying ${good.id} as ${d.id}`,
+    );
   }
-  const live = await timed('rollback-live', () => target.waitLive(next), (r) => (r.live ? `${next.id} is live` : `refused: ${r.reason}`));
-  if (!live.live) return { ok: false, reason: `the rollback deployment was refused: ${live.reason}`, serving: await target.current() };
+  const live = await timed(
+    'rollback-live',
+    () => target.waitLive(next),
+    (r) => (r.live ? `${next.id} is live` : `refused: ${r.reason}`),
+  );
+  if (!live.live)
+    return { ok: false, reason: `the rollback deployment was refused: ${live.reason}`, serving: await target.current() };
   return { ok: true, serving: next };
 }

@@ -78,19 +78,33 @@ export function railwayApi(opts: RailwayApiOptions): RailwayApi {
   const hint = `check ${auth.source} (${auth.kind === 'project' ? 'a project token of this project and environment' : 'an account or workspace token with access to the project'})`;
 
   /** One attempt. `retry` says whether a failure is worth another attempt for a query. */
-  async function once(operation: string, body: string): Promise<{ ok: true; data: unknown } | { ok: false; error: RailwayApiError; retry: boolean }> {
+  async function once(
+    operation: string,
+    body: string,
+  ): Promise<{ ok: true; data: unknown } | { ok: false; error: RailwayApiError; retry: boolean }> {
     let res: Response;
     try {
       res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
-      const why = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError') ? `no answer within ${timeoutMs / 1000} s` : describe(err);
-      return { ok: false, retry: true, error: new RailwayApiError(redact(`Railway API ${operation}: cannot reach ${url}: ${why}`), { cause: err }) };
+      const why =
+        err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
+          ? `no answer within ${timeoutMs / 1000} s`
+          : describe(err);
+      return {
+        ok: false,
+        retry: true,
+        error: new RailwayApiError(redact(`Railway API ${operation}: cannot reach ${url}: ${why}`), { cause: err }),
+      };
     }
     let text: string;
     try {
       text = await res.text();
     } catch (err) {
-      return { ok: false, retry: true, error: new RailwayApiError(redact(`Railway API ${operation}: the answer broke off: ${describe(err)}`), { cause: err }) };
+      return {
+        ok: false,
+        retry: true,
+        error: new RailwayApiError(redact(`Railway API ${operation}: the answer broke off: ${describe(err)}`), { cause: err }),
+      };
     }
     let answer: GraphqlAnswer | undefined;
     try {
@@ -101,16 +115,36 @@ export function railwayApi(opts: RailwayApiOptions): RailwayApi {
     const messages = (answer?.errors ?? []).map((e) => (typeof e?.message === 'string' ? e.message : JSON.stringify(e)));
     if (res.status === 401 || res.status === 403 || messages.some((m) => NOT_AUTHORIZED.test(m))) {
       const said = messages.length ? messages.join('; ') : `HTTP ${res.status}`;
-      return { ok: false, retry: false, error: new RailwayApiError(redact(`Railway API ${operation}: the token was refused (${said}): ${hint}`), { unauthorized: true }) };
+      return {
+        ok: false,
+        retry: false,
+        error: new RailwayApiError(redact(`Railway API ${operation}: the token was refused (${said}): ${hint}`), {
+          unauthorized: true,
+        }),
+      };
     }
     if (res.status === 429) {
       const after = res.headers.get('retry-after');
-      return { ok: false, retry: true, error: new RailwayApiError(`Railway API ${operation}: rate limited (HTTP 429${after ? `, retry after ${after}` : ''})`) };
+      return {
+        ok: false,
+        retry: true,
+        error: new RailwayApiError(`Railway API ${operation}: rate limited (HTTP 429${after ? `, retry after ${after}` : ''})`),
+      };
     }
-    if (messages.length) return { ok: false, retry: false, error: new RailwayApiError(redact(`Railway API ${operation}: ${messages.join('; ')}`)) };
-    if (!res.ok) return { ok: false, retry: res.status >= 500, error: new RailwayApiError(redact(`Railway API ${operation}: HTTP ${res.status}${text ? `: ${clip(text)}` : ''}`)) };
+    if (messages.length)
+      return { ok: false, retry: false, error: new RailwayApiError(redact(`Railway API ${operation}: ${messages.join('; ')}`)) };
+    if (!res.ok)
+      return {
+        ok: false,
+        retry: res.status >= 500,
+        error: new RailwayApiError(redact(`Railway API ${operation}: HTTP ${res.status}${text ? `: ${clip(text)}` : ''}`)),
+      };
     if (answer === undefined || answer.data === undefined || answer.data === null) {
-      return { ok: false, retry: false, error: new RailwayApiError(redact(`Railway API ${operation}: not a GraphQL answer: ${clip(text) || '(empty body)'}`)) };
+      return {
+        ok: false,
+        retry: false,
+        error: new RailwayApiError(redact(`Railway API ${operation}: not a GraphQL answer: ${clip(text) || '(empty body)'}`)),
+      };
     }
     return { ok: true, data: answer.data };
   }

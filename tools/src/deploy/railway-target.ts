@@ -154,14 +154,24 @@ export async function resolveService(
   if (want.projectToken) {
     const { projectToken } = await api.request<{ projectToken: { projectId: string; environmentId: string } }>(PROJECT_TOKEN);
     if (projectId && projectId !== projectToken.projectId) {
-      throw new RailwayTargetError(`RAILWAY_PROJECT_ID is ${projectId} but RAILWAY_TOKEN belongs to project ${projectToken.projectId}`);
+      throw new RailwayTargetError(
+        `RAILWAY_PROJECT_ID is ${projectId} but RAILWAY_TOKEN belongs to project ${projectToken.projectId}`,
+      );
     }
     projectId = projectToken.projectId;
     tokenEnvironment = projectToken.environmentId;
   }
-  if (!projectId) throw new RailwayTargetError('RAILWAY_PROJECT_ID is not set (the project id: dashboard Cmd/Ctrl+K, or `railway status --json`)');
+  if (!projectId)
+    throw new RailwayTargetError(
+      'RAILWAY_PROJECT_ID is not set (the project id: dashboard Cmd/Ctrl+K, or `railway status --json`)',
+    );
   const { project } = await api.request<{
-    project: { id: string; name: string; environments: Edges<{ id: string; name: string }>; services: Edges<{ id: string; name: string }> };
+    project: {
+      id: string;
+      name: string;
+      environments: Edges<{ id: string; name: string }>;
+      services: Edges<{ id: string; name: string }>;
+    };
   }>(PROJECT, { id: projectId });
   const where = `project ${project.name}`;
   const environments = nodes(project.environments);
@@ -171,18 +181,30 @@ export async function resolveService(
     throw new RailwayTargetError(`RAILWAY_TOKEN is a token of environment ${own}, not ${env.name}`);
   }
   const svc = pick('service', want.service, nodes(project.services), where);
-  return { projectId: project.id, projectName: project.name, environmentId: env.id, environmentName: env.name, serviceId: svc.id, serviceName: svc.name };
+  return {
+    projectId: project.id,
+    projectName: project.name,
+    environmentId: env.id,
+    environmentName: env.name,
+    serviceId: svc.id,
+    serviceName: svc.name,
+  };
 }
 
 /** The URL a browser uses: a custom domain first (production's api.zebra.associates), else Railway's own domain. */
 export async function publicUrlOf(api: RailwayApi, s: RailwayService): Promise<string> {
-  const { domains } = await api.request<{ domains: { customDomains: { domain: string }[]; serviceDomains: { domain: string }[] } }>(DOMAINS, {
+  const { domains } = await api.request<{
+    domains: { customDomains: { domain: string }[]; serviceDomains: { domain: string }[] };
+  }>(DOMAINS, {
     projectId: s.projectId,
     environmentId: s.environmentId,
     serviceId: s.serviceId,
   });
   const domain = domains.customDomains[0]?.domain ?? domains.serviceDomains[0]?.domain;
-  if (!domain) throw new RailwayTargetError(`service ${s.serviceName} has no public domain in ${s.environmentName}: add one, or set EDGE_DEPLOY_URL`);
+  if (!domain)
+    throw new RailwayTargetError(
+      `service ${s.serviceName} has no public domain in ${s.environmentName}: add one, or set EDGE_DEPLOY_URL`,
+    );
   return `https://${domain}`;
 }
 
@@ -222,14 +244,18 @@ export function railwayTarget(api: RailwayApi, service: RailwayService, opts: Ra
     // Newest first whatever order the API uses.
     return nodes(list).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
   };
-  const deployment = async (id: string): Promise<DeploymentInfo> => (await api.request<{ deployment: DeploymentInfo }>(DEPLOYMENT, { id })).deployment;
+  const deployment = async (id: string): Promise<DeploymentInfo> =>
+    (await api.request<{ deployment: DeploymentInfo }>(DEPLOYMENT, { id })).deployment;
   const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;
   const checkRollback = async (id: string): Promise<DeploymentInfo> => {
     const info = await deployment(id);
     if (info.serviceId !== serviceId || info.environmentId !== environmentId) {
       throw new RailwayTargetError(`${id} is not a deployment of ${service.serviceName} in ${service.environmentName}`);
     }
-    if (!info.canRollback) throw new RailwayTargetError(`Railway cannot roll back to ${id} (canRollback is false: removed, or older than the plan's image retention)`);
+    if (!info.canRollback)
+      throw new RailwayTargetError(
+        `Railway cannot roll back to ${id} (canRollback is false: removed, or older than the plan's image retention)`,
+      );
     return info;
   };
 
@@ -244,15 +270,23 @@ export function railwayTarget(api: RailwayApi, service: RailwayService, opts: Ra
     async deploy(variables?: Record<string, string>): Promise<Deployment> {
       const changed = variables && Object.keys(variables).length ? variables : undefined;
       if (changed) {
-        await api.request(UPSERT_VARIABLES, { input: { projectId, environmentId, serviceId, variables: changed, skipDeploys: true } });
+        await api.request(UPSERT_VARIABLES, {
+          input: { projectId, environmentId, serviceId, variables: changed, skipDeploys: true },
+        });
       }
       let id: string;
       try {
-        ({ serviceInstanceDeployV2: id } = await api.request<{ serviceInstanceDeployV2: string }>(DEPLOY, { environmentId, serviceId }));
+        ({ serviceInstanceDeployV2: id } = await api.request<{ serviceInstanceDeployV2: string }>(DEPLOY, {
+          environmentId,
+          serviceId,
+        }));
       } catch (err) {
         if (!changed || !(err instanceof Error)) throw err;
         // Say what stays behind: the variables are the service's now and ship with its next deployment.
-        throw new Error(`${err.message} (the variables ${Object.keys(changed).join(', ')} are already set on the service: they apply with its next deployment)`, { cause: err });
+        throw new Error(
+          `${err.message} (the variables ${Object.keys(changed).join(', ')} are already set on the service: they apply with its next deployment)`,
+          { cause: err },
+        );
       }
       return changed ? { id, variables: changed } : { id };
     },
@@ -277,7 +311,10 @@ export function railwayTarget(api: RailwayApi, service: RailwayService, opts: Ra
             (r) => (r.deploymentCancel ? 'cancelled it' : 'Railway did not cancel it: it may still go live, ungated'),
             (err: Error) => `could not cancel it (${err.message}): it may still go live, ungated`,
           );
-          return { live: false, reason: `${d.id} was not live after ${seconds(opts.liveTimeoutMs)} (still ${status}); ${cancelled}` };
+          return {
+            live: false,
+            reason: `${d.id} was not live after ${seconds(opts.liveTimeoutMs)} (still ${status}); ${cancelled}`,
+          };
         }
         await sleep(opts.pollMs);
       }
@@ -294,7 +331,9 @@ export function railwayTarget(api: RailwayApi, service: RailwayService, opts: Ra
         const fresh = (await deployments()).find((x) => !before.has(x.id));
         if (fresh) return d.variables ? { id: fresh.id, variables: d.variables } : { id: fresh.id };
         if (now() - started >= opts.appearTimeoutMs) {
-          throw new Error(`Railway accepted the rollback to ${d.id}, but no new deployment appeared within ${seconds(opts.appearTimeoutMs)}`);
+          throw new Error(
+            `Railway accepted the rollback to ${d.id}, but no new deployment appeared within ${seconds(opts.appearTimeoutMs)}`,
+          );
         }
         await sleep(opts.pollMs);
       }

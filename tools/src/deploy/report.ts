@@ -27,10 +27,16 @@ export function formatStep(name: string, detail: string, ms: number): string {
 
 /** Where a rollback goes, in words. */
 export function rollbackWhere(to: RollbackTo, lastGoodId: string | undefined): string {
-  return to === 'direct' ? 'a deployment with PROXY_MODE=direct' : `Railway's rollback to ${lastGoodId ?? 'the last good deployment'}`;
+  return to === 'direct'
+    ? 'a deployment with PROXY_MODE=direct'
+    : `Railway's rollback to ${lastGoodId ?? 'the last good deployment'}`;
 }
 
-function servingNow(serving: Deployment | undefined, failed: Deployment | undefined, what = 'the deployment that failed the gate'): string {
+function servingNow(
+  serving: Deployment | undefined,
+  failed: Deployment | undefined,
+  what = 'the deployment that failed the gate',
+): string {
   if (!serving) return 'serving now: unknown (no deployment is reported live)';
   if (failed && serving.id === failed.id) return `serving now: ${serving.id}, ${what}`;
   return `serving now: ${serving.id}`;
@@ -77,7 +83,10 @@ export function deployOutcome(r: GuardResult, ctx: DeployContext): Outcome {
 export function rollbackOutcome(r: GuardResult, ctx: DeployContext): Outcome {
   const total = `total ${secs(ctx.totalMs)}`;
   if (r.outcome === 'rolled-back') {
-    return { code: 0, line: `ROLLED BACK in ${secs(r.rollbackMs ?? 0)} (${rollbackWhere(ctx.rollbackTo, ctx.lastGoodId)}): ${r.serving?.id ?? '?'} is live on ${ctx.url} and passed the CORS gate (${total})` };
+    return {
+      code: 0,
+      line: `ROLLED BACK in ${secs(r.rollbackMs ?? 0)} (${rollbackWhere(ctx.rollbackTo, ctx.lastGoodId)}): ${r.serving?.id ?? '?'} is live on ${ctx.url} and passed the CORS gate (${total})`,
+    };
   }
   return {
     code: 3,
@@ -89,7 +98,11 @@ export function rollbackOutcome(r: GuardResult, ctx: DeployContext): Outcome {
 export type Phase = 'before-start' | 'starting' | 'started' | 'rolling-back';
 
 /** An error thrown out of the guard: the exit code says how much may have changed. */
-export function errorOutcome(message: string, phase: Phase, ctx: { started?: string; serving?: string; gate?: string; totalMs: number }): Outcome {
+export function errorOutcome(
+  message: string,
+  phase: Phase,
+  ctx: { started?: string; serving?: string; gate?: string; totalMs: number },
+): Outcome {
   const total = `total ${secs(ctx.totalMs)}`;
   const serving = servingNow(
     ctx.serving ? { id: ctx.serving } : undefined,

@@ -24,7 +24,10 @@ export const noResponse = (message: string): Outcome => ({ failed: message, cors
 export function checkPreflight(res: ProbeResponse, origin: string, ask: PreflightAsk): Outcome {
   const failed = res.status >= 200 && res.status <= 299 ? undefined : `status ${res.status}, not 2xx: ${clip(res.body)}`;
   // The judge also reports a non-2xx status; that is `failed` above, so it judges the headers alone.
-  const cors = judgeAllowedPreflight({ ...res, status: 204 }, { origin, credentials: true, method: ask.method, requestHeaders: [...ask.requestHeaders] });
+  const cors = judgeAllowedPreflight(
+    { ...res, status: 204 },
+    { origin, credentials: true, method: ask.method, requestHeaders: [...ask.requestHeaders] },
+  );
   return failed === undefined ? { cors } : { failed, cors };
 }
 
@@ -56,7 +59,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** GET /api/v1/items: a JSON list of items. */
 export const itemList = (body: string): string | undefined => {
   const v = parse(body);
-  return Array.isArray(v) && v.every((i) => isObject(i) && typeof i.id === 'number') ? undefined : `not a list of items: ${clip(body)}`;
+  return Array.isArray(v) && v.every((i) => isObject(i) && typeof i.id === 'number')
+    ? undefined
+    : `not a list of items: ${clip(body)}`;
 };
 
 /** POST /api/v1/items: the created item. */
@@ -68,7 +73,9 @@ export const createdItem = (body: string): string | undefined => {
 /** Login and refresh answers: a new access token and its lifetime. */
 export const tokenAnswer = (body: string): string | undefined => {
   const v = parse(body);
-  return isObject(v) && typeof v.access_token === 'string' && typeof v.expires_in === 'number' ? undefined : `no access_token/expires_in: ${clip(body)}`;
+  return isObject(v) && typeof v.access_token === 'string' && typeof v.expires_in === 'number'
+    ? undefined
+    : `no access_token/expires_in: ${clip(body)}`;
 };
 
 const clip = (s: string, n = 120): string => {

@@ -1,8 +1,8 @@
 // The parent's handle on the load worker (worker.ts, a forked Node process): one job at a time, each bounded in time.
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jobBoundMs, type BurstJob, type LoginJob, type SteadyJob } from './engine.ts';
+import { type BurstJob, jobBoundMs, type LoginJob, type SteadyJob } from './engine.ts';
 import type { RunResult, Tally } from './tally.ts';
 
 export type WorkerRequest =
@@ -23,7 +23,10 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export function startDriver(): Driver {
   // The parent's loader flags (tsx) come along, as for the benchmark's autocannon child.
-  const child: ChildProcess = fork(path.join(HERE, 'worker.ts'), [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(path.join(HERE, 'worker.ts'), [], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   const failAll = (why: string) => {

@@ -80,7 +80,9 @@ export class Engine {
 
   /** The logged-in users among the first `n`. */
   #users(base: string, n: number): VirtualUser[] {
-    return this.#pool(base).slice(0, n).filter((u): u is VirtualUser => u !== undefined);
+    return this.#pool(base)
+      .slice(0, n)
+      .filter((u): u is VirtualUser => u !== undefined);
   }
 
   /**

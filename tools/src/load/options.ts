@@ -109,17 +109,20 @@ function rampSteps(env: Env): number[] {
 export function parseLoadEnv(env: Env): LoadOptions {
   const users = whole(env, 'LOAD_USERS', 25, 1, 1000);
   const fault = env.LOAD_FAULT === undefined || env.LOAD_FAULT === '' ? undefined : env.LOAD_FAULT;
-  if (fault !== undefined && fault !== 'drop-cors') throw new LoadOptionsError(`LOAD_FAULT is drop-cors or unset, got ${JSON.stringify(fault)}`);
+  if (fault !== undefined && fault !== 'drop-cors')
+    throw new LoadOptionsError(`LOAD_FAULT is drop-cors or unset, got ${JSON.stringify(fault)}`);
   const outRaw = env.LOAD_OUT;
   let out: string | undefined = fault ? FAULT_OUT : DEFAULT_OUT;
   if (outRaw === '-') out = undefined;
   else if (outRaw !== undefined && outRaw !== '') {
-    if (path.isAbsolute(outRaw) || outRaw.split(/[\\/]/).includes('..')) throw new LoadOptionsError(`LOAD_OUT needs a path inside the repo, relative to it, got ${JSON.stringify(outRaw)}`);
+    if (path.isAbsolute(outRaw) || outRaw.split(/[\\/]/).includes('..'))
+      throw new LoadOptionsError(`LOAD_OUT needs a path inside the repo, relative to it, got ${JSON.stringify(outRaw)}`);
     out = outRaw;
   }
   const tokenTtlSec = whole(env, 'LOAD_TOKEN_TTL', 30, 5, 86_400);
   const refreshMarginSec = whole(env, 'LOAD_REFRESH_MARGIN', 10, 1, 3600);
-  if (refreshMarginSec >= tokenTtlSec) throw new LoadOptionsError(`LOAD_REFRESH_MARGIN (${refreshMarginSec}) must be below LOAD_TOKEN_TTL (${tokenTtlSec})`);
+  if (refreshMarginSec >= tokenTtlSec)
+    throw new LoadOptionsError(`LOAD_REFRESH_MARGIN (${refreshMarginSec}) must be below LOAD_TOKEN_TTL (${tokenTtlSec})`);
   const maxAgeDefault = env.CORS_MAX_AGE !== undefined && /^[0-9]+$/.test(env.CORS_MAX_AGE) ? Number(env.CORS_MAX_AGE) : 10;
   return {
     users,
@@ -145,7 +148,14 @@ export function parseLoadEnv(env: Env): LoadOptions {
 
 /** Variables the scenario sets itself, so the caller's are not passed to the stacks. */
 const OWNED = new Set(['PORT', 'API_PORT', 'PROXY_MODE', 'PATH', 'HOME', 'APP_MODULE', 'CORS_MAX_AGE']);
-const OWNED_AUTH0 = ['AUTH0_DOMAIN', 'AUTH0_ISSUER', 'AUTH0_AUDIENCE', 'AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_TENANT_CLAIM'];
+const OWNED_AUTH0 = [
+  'AUTH0_DOMAIN',
+  'AUTH0_ISSUER',
+  'AUTH0_AUDIENCE',
+  'AUTH0_CLIENT_ID',
+  'AUTH0_CLIENT_SECRET',
+  'AUTH0_TENANT_CLAIM',
+];
 
 /**
  * The caller's environment for both stacks, as `make serve` would see it (DATABASE_URL, CORS_*, ...), less

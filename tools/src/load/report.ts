@@ -1,16 +1,26 @@
 // The load report as markdown (docs/bench/load.md and the console) and the per-run progress line (pure).
-import { fmtMs, fmtRatio, fmtRps, table, type MachineNote } from '../bench/report.ts';
-import { median, ratio } from '../bench/stats.ts';
-import type { Mode } from '../bench/table.ts';
+import { fmtMs, fmtRatio, fmtRps, type MachineNote, table } from '../../bench/lib/report.ts';
+import { median, ratio } from '../../bench/lib/stats.ts';
+import type { Mode } from '../../bench/lib/table.ts';
 import { describeKnee, medianKnee } from './knee.ts';
 import type { LoadOptions } from './options.ts';
 import { PAGE_ITEMS } from './scenario.ts';
-import { KIND_LABELS, LOOP_KINDS, percentiles, summarizeRounds, type Kind, type Percentiles, type RoundsSummary, type RunSummary } from './tally.ts';
+import {
+  KIND_LABELS,
+  type Kind,
+  LOOP_KINDS,
+  type Percentiles,
+  percentiles,
+  type RoundsSummary,
+  type RunSummary,
+  summarizeRounds,
+} from './tally.ts';
 import type { Check, ModeRuns, Verdict } from './verdict.ts';
 
 const count = (v: number): string => v.toLocaleString('en-US');
 const pair = (modes: readonly Mode[], f: (m: Mode) => string): string => modes.map(f).join(' / ');
-const triple = (p: Percentiles | undefined): string => (p && p.n > 0 ? `${fmtMs(p.p50)} / ${fmtMs(p.p95)} / ${fmtMs(p.p99)}` : '—');
+const triple = (p: Percentiles | undefined): string =>
+  p && p.n > 0 ? `${fmtMs(p.p50)} / ${fmtMs(p.p95)} / ${fmtMs(p.p99)}` : '—';
 
 /** One console line per run: `[1/3] steady  25 users sidecar   1,234 req  61.7 req/s  p50 … ms  0 failed  0 CORS-less`. */
 export function progressLine(tag: string, mode: Mode, s: RunSummary): string {
@@ -36,7 +46,12 @@ export interface LoadReportInput {
   partial?: string;
 }
 
-function verdictTable(modes: readonly Mode[], checks: readonly Check[], words: [pass: string, fail: string], head: string): string {
+function verdictTable(
+  modes: readonly Mode[],
+  checks: readonly Check[],
+  words: [pass: string, fail: string],
+  head: string,
+): string {
   const rules = [...new Set(checks.map((c) => c.rule))];
   const rows = rules.map((rule) => [
     rule,
@@ -48,15 +63,29 @@ function verdictTable(modes: readonly Mode[], checks: readonly Check[], words: [
   return table([head, ...modes], rows);
 }
 
-function shapeTable(modes: readonly Mode[], s: ReadonlyMap<Mode, RoundsSummary>, extra: { label: string; of: (r: RoundsSummary) => Percentiles | undefined }[] = []): string {
+function shapeTable(
+  modes: readonly Mode[],
+  s: ReadonlyMap<Mode, RoundsSummary>,
+  extra: { label: string; of: (r: RoundsSummary) => Percentiles | undefined }[] = [],
+): string {
   const both = modes.length === 2;
-  const rows: { label: string; of: (r: RoundsSummary) => (Percentiles & { sent?: number; failed?: number; corsless?: number }) | undefined }[] = [
+  const rows: {
+    label: string;
+    of: (r: RoundsSummary) => (Percentiles & { sent?: number; failed?: number; corsless?: number }) | undefined;
+  }[] = [
     { label: '**all requests**', of: (r) => ({ ...r.all, sent: r.requests, failed: r.failed, corsless: r.corsless }) },
     ...LOOP_KINDS.map((k: Kind) => ({ label: KIND_LABELS[k], of: (r: RoundsSummary) => r.byKind[k] })),
     ...extra,
   ];
   return table(
-    ['request', ...modes.map((m) => `${m} p50 / p95 / p99 ms`), ...(both ? ['p99 ratio'] : []), `requests (${modes.join(' / ')})`, 'failed', 'CORS-less'],
+    [
+      'request',
+      ...modes.map((m) => `${m} p50 / p95 / p99 ms`),
+      ...(both ? ['p99 ratio'] : []),
+      `requests (${modes.join(' / ')})`,
+      'failed',
+      'CORS-less',
+    ],
     rows
       .filter((row) => modes.some((m) => (row.of(s.get(m)!)?.n ?? 0) > 0 || (row.of(s.get(m)!)?.sent ?? 0) > 0))
       .map((row) => {
@@ -80,7 +109,10 @@ function shapeTable(modes: readonly Mode[], s: ReadonlyMap<Mode, RoundsSummary>,
 function rampTable(modes: readonly Mode[], r: ReadonlyMap<Mode, ModeRuns>, steps: readonly number[]): string {
   const both = modes.length === 2;
   const at = (m: Mode, users: number) => {
-    const runs = r.get(m)!.ramp.filter((x) => x.users === users).map((x) => x.run);
+    const runs = r
+      .get(m)!
+      .ramp.filter((x) => x.users === users)
+      .map((x) => x.run);
     return runs.length ? summarizeRounds(runs) : undefined;
   };
   const rows = steps
@@ -102,7 +134,15 @@ function rampTable(modes: readonly Mode[], r: ReadonlyMap<Mode, ModeRuns>, steps
       ];
     });
   return table(
-    ['users', ...modes.flatMap((m) => [`${m} req/s`, `${m} p99 ms`]), ...(both ? ['p99 ratio'] : []), 'failed', 'CORS-less', 'client loop lag p99 ms', 'rounds'],
+    [
+      'users',
+      ...modes.flatMap((m) => [`${m} req/s`, `${m} p99 ms`]),
+      ...(both ? ['p99 ratio'] : []),
+      'failed',
+      'CORS-less',
+      'client loop lag p99 ms',
+      'rounds',
+    ],
     rows,
   );
 }
@@ -111,7 +151,10 @@ export function formatLoadReport(r: LoadReportInput): string {
   const o = r.options;
   const modes = [...r.runs.keys()];
   const out: string[] = [];
-  out.push(`# Load: demo traffic${modes.length === 2 ? ', sidecar vs direct' : ` (${modes.join(', ')})`}${o.fault ? `, seeded fault \`${o.fault}\`` : ''}`, '');
+  out.push(
+    `# Load: demo traffic${modes.length === 2 ? ', sidecar vs direct' : ` (${modes.join(', ')})`}${o.fault ? `, seeded fault \`${o.fault}\`` : ''}`,
+    '',
+  );
   if (r.partial) out.push(`> **Partial run:** ${r.partial}`, '');
   out.push(
     `Written by \`make load\` on ${r.generatedAt} (commit ${r.commit}); took ${Math.round(r.elapsedSec)} s. ` +
@@ -137,7 +180,7 @@ export function formatLoadReport(r: LoadReportInput): string {
       '(each a fresh connection, a fresh preflight, then the GET; "page ready" is from the instant to the GET\'s last byte; ' +
       'tokens due are refreshed just before the instant, so those refreshes are in the table but not in page ready); ' +
       `**ramp** ${o.ramp.join(', ')} users × ${o.rampSeconds} s, a mode's ramp ending in a round at the first step whose p99 exceeds ${o.kneeMs} ms or that fails requests (the knee).`,
-    '- Every response is checked: its status and body, and the CORS a browser needs (Access-Control-Allow-Origin equal to the user\'s origin, ' +
+    "- Every response is checked: its status and body, and the CORS a browser needs (Access-Control-Allow-Origin equal to the user's origin, " +
       'Allow-Credentials `true`, `Vary: Origin`; for preflights also the method, headers and Max-Age granted). A response can be both failed and CORS-less.',
     `- Database: ${r.database}. Seeded to ${PAGE_ITEMS} items of a tenant new to this run.`,
     '',
@@ -150,7 +193,8 @@ export function formatLoadReport(r: LoadReportInput): string {
   out.push(verdictTable(modes, r.verdict.targets, ['met', '**missed**'], 'target'), '');
   out.push(`**${r.verdict.pass ? 'PASS' : 'FAIL'}**`, '');
 
-  const rounds = (pick: (m: ModeRuns) => RunSummary[]) => new Map(modes.map((m) => [m, summarizeRounds(pick(r.runs.get(m)!))] as const));
+  const rounds = (pick: (m: ModeRuns) => RunSummary[]) =>
+    new Map(modes.map((m) => [m, summarizeRounds(pick(r.runs.get(m)!))] as const));
   if (modes.some((m) => r.runs.get(m)!.steady.length)) {
     const s = rounds((m) => m.steady);
     out.push(`## Steady demo load: ${o.users} users, ${o.seconds} s per round`, '');
@@ -168,13 +212,17 @@ export function formatLoadReport(r: LoadReportInput): string {
     for (const m of modes) {
       const knees = r.runs.get(m)!.knees;
       const k = medianKnee(knees);
-      const word = Number.isFinite(k) ? `≈ **${Math.round(k)} users**` : Number.isNaN(k) ? 'n/a' : `**not reached** (> ${knees[0]?.maxUsers ?? '?'} users)`;
+      const word = Number.isFinite(k)
+        ? `≈ **${Math.round(k)} users**`
+        : Number.isNaN(k)
+          ? 'n/a'
+          : `**not reached** (> ${knees[0]?.maxUsers ?? '?'} users)`;
       out.push(`- ${m} knee: ${word} (median of rounds; per round: ${knees.map(describeKnee).join('; ') || 'none'})`);
     }
     out.push(
       '',
       'The knee is interpolated linearly between the last step under and the first over the threshold. ' +
-        '"Client loop lag" is the load generator\'s own event-loop delay: when it grows, part of the latency is the client\'s, not the server\'s.',
+        "\"Client loop lag\" is the load generator's own event-loop delay: when it grows, part of the latency is the client's, not the server's.",
       '',
     );
   }

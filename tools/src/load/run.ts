@@ -3,27 +3,31 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startStandin, type Standin } from '../auth0-standin/standin.ts';
-import { commit, drainStdout, loadavg, loginBench, machineNote } from '../bench/run.ts';
-import { stackGroup } from '../bench/stack-group.ts';
-import { MODES, type Mode } from '../bench/table.ts';
-import { request } from '../harness/http.ts';
-import { FIXTURES, REPO, startStack, VENV_BIN, waitFor, type Stack } from '../harness/stack.ts';
-import { startDriver, type Driver } from './driver.ts';
+import { drainStdout, loginBench } from '../../bench/lib/api-stack.ts';
+import { commit, loadavg, machineNote } from '../../bench/lib/machine.ts';
+import { stackGroup } from '../../bench/lib/stack-group.ts';
+import { MODES, type Mode } from '../../bench/lib/table.ts';
+import { request } from '../../testkit/http.ts';
+import { FIXTURES, REPO, type Stack, startStack, VENV_BIN, waitFor } from '../../testkit/stack.ts';
+import { type Standin, startStandin } from '../auth0-standin/standin.ts';
+import { type Driver, startDriver } from './driver.ts';
 import { crossed, findKnee, type RampPoint } from './knee.ts';
-import { FAULT_OUT, LoadOptionsError, parseLoadEnv, passthroughEnv, USAGE, type LoadOptions } from './options.ts';
+import { FAULT_OUT, type LoadOptions, LoadOptionsError, parseLoadEnv, passthroughEnv, USAGE } from './options.ts';
 import { formatLoadReport, progressLine } from './report.ts';
 import { ITEMS, ORIGINS, PAGE_ITEMS } from './scenario.ts';
-import { MAX_EXAMPLES, mergeTallies, newTally, summarizeRun, type RunResult, type RunSummary } from './tally.ts';
-import { judge, modeResults, newModeRuns, verdictLines, type ModeRuns, type Verdict } from './verdict.ts';
+import { MAX_EXAMPLES, mergeTallies, newTally, type RunResult, type RunSummary, summarizeRun } from './tally.ts';
+import { judge, type ModeRuns, modeResults, newModeRuns, type Verdict, verdictLines } from './verdict.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Log = (line: string) => void;
 
-/** The stand-in all stacks of a run trust: short-lived access tokens (refreshes happen within a run), both origins' callbacks. */
-export function startLoadStandin(o: Pick<LoadOptions, 'tokenTtlSec'>, tenant: string): Promise<Standin> {
+/**
+ * The stand-in all stacks of a run trust: short-lived access tokens (refreshes happen within a run), both origins' callbacks.
+ * `port` 0 lets the OS choose; `make bench-memory` names one (its issuer must be the same inside and outside a container).
+ */
+export function startLoadStandin(o: Pick<LoadOptions, 'tokenTtlSec'>, tenant: string, port = 0): Promise<Standin> {
   return startStandin({
-    port: 0,
+    port,
     accessTokenTtl: o.tokenTtlSec,
     redirectUris: ORIGINS.map((origin) => `${origin}/callback`),
     logoutUrls: ORIGINS.map((origin) => `${origin}/`),
@@ -41,15 +45,26 @@ export const CORS_DROPPING_PROXY = path.join(FIXTURES, 'cors-dropping-proxy');
  * One stack's environment: the caller's (DATABASE_URL and the rest, as `make serve` gets them), the compressed
  * preflight cache, SQLite in the scratch directory unless the caller names a database, and the fault's `caddy` first on PATH.
  */
-export function stackEnv(mode: Mode, o: Pick<LoadOptions, 'maxAgeSec' | 'fault'>, scratch: string, caller: Env): Record<string, string> {
+export function stackEnv(
+  mode: Mode,
+  o: Pick<LoadOptions, 'maxAgeSec' | 'fault'>,
+  scratch: string,
+  caller: Env,
+): Record<string, string> {
   const env: Record<string, string> = { ...passthroughEnv(caller), CORS_MAX_AGE: String(o.maxAgeSec) };
   if (!caller.DATABASE_URL) env.DATABASE_URL = `sqlite:///${path.join(scratch, `${mode}.db`)}`;
   if (o.fault === 'drop-cors' && mode === 'sidecar') env.PATH = `${CORS_DROPPING_PROXY}:${VENV_BIN}:${process.env.PATH ?? ''}`;
   return env;
 }
 
+/**
+ * What the scenario drives: a stack this process started, or any API answering on http://127.0.0.1 (e.g. a container's
+ * published port, `make bench-memory`) that trusts the same stand-in.
+ */
+export type LoadTarget = Pick<Stack, 'mode' | 'base'>;
+
 /** POST items until the list page is full, so every GET of the run returns the same PAGE_ITEMS items. */
-export async function seedItems(stack: Stack): Promise<void> {
+export async function seedItems(stack: LoadTarget): Promise<void> {
   const auth = await loginBench(stack);
   const listed = async () => {
     const res = await request(stack.base + ITEMS, { headers: auth });
@@ -80,7 +95,7 @@ export async function startLoadStack(mode: Mode, standin: Standin, env: Record<s
 }
 
 /** After a run: wait (up to a minute) until /health answers 200 within 2 s, so a stall does not spill into the next run; seconds waited. */
-async function awaitHealthy(stack: Stack): Promise<number> {
+async function awaitHealthy(stack: LoadTarget): Promise<number> {
   const t0 = Date.now();
   await waitFor(async () => (await request(`${stack.base}/health`, { timeoutMs: 2000 })).status === 200, 60_000);
   return (Date.now() - t0) / 1000;
@@ -97,7 +112,13 @@ export interface PlanResult {
  * The shapes LoadOptions asks for against the stacks given (one or both modes), round after round; within a
  * round each shape runs in both modes back to back, the first mode alternating, so drift falls on both.
  */
-export async function runPlan(stacks: ReadonlyMap<Mode, Stack>, driver: Driver, o: LoadOptions, log: Log, started = Date.now()): Promise<PlanResult> {
+export async function runPlan(
+  stacks: ReadonlyMap<Mode, LoadTarget>,
+  driver: Driver,
+  o: LoadOptions,
+  log: Log,
+  started = Date.now(),
+): Promise<PlanResult> {
   const modes = MODES.filter((m) => stacks.has(m));
   const runs = new Map<Mode, ModeRuns>(modes.map((m) => [m, newModeRuns(newTally())]));
   const notes: string[] = [];
@@ -110,7 +131,10 @@ export async function runPlan(stacks: ReadonlyMap<Mode, Stack>, driver: Driver, 
     const r = runs.get(mode)!;
     r.logins = mergeTallies([r.logins, tally]);
     const { sent, failed } = tally.kinds.login;
-    if (sent) log(`load: ${sent} login${sent === 1 ? '' : 's'} through ${mode} in ${((Date.now() - t0) / 1000).toFixed(1)} s${failed ? `, ${failed} FAILED` : ''}`);
+    if (sent)
+      log(
+        `load: ${sent} login${sent === 1 ? '' : 's'} through ${mode} in ${((Date.now() - t0) / 1000).toFixed(1)} s${failed ? `, ${failed} FAILED` : ''}`,
+      );
     addExamples(mode, 'login', tally);
   };
   const addExamples = (mode: Mode, tag: string, t: RunResult['tally']) => {
@@ -141,7 +165,15 @@ export async function runPlan(stacks: ReadonlyMap<Mode, Stack>, driver: Driver, 
     if (o.shapes.includes('steady')) {
       for (const mode of order) {
         await ensureUsers(mode, o.users);
-        const job = { base: stacks.get(mode)!.base, users: o.users, seconds: o.seconds, thinkMs: o.thinkMs, postEvery: o.postEvery, refreshMarginMs, seed };
+        const job = {
+          base: stacks.get(mode)!.base,
+          users: o.users,
+          seconds: o.seconds,
+          thinkMs: o.thinkMs,
+          postEvery: o.postEvery,
+          refreshMarginMs,
+          seed,
+        };
         runs.get(mode)!.steady.push(await after(mode, tag(`steady ${o.users} users`), await driver.steady(job)));
       }
     }
@@ -159,7 +191,15 @@ export async function runPlan(stacks: ReadonlyMap<Mode, Stack>, driver: Driver, 
           const mine = points.get(mode)!;
           if (mine.some((p) => crossed(p, o.kneeMs))) continue;
           await ensureUsers(mode, users);
-          const job = { base: stacks.get(mode)!.base, users, seconds: o.rampSeconds, thinkMs: o.thinkMs, postEvery: o.postEvery, refreshMarginMs, seed: seed + 100 * (i + 1) };
+          const job = {
+            base: stacks.get(mode)!.base,
+            users,
+            seconds: o.rampSeconds,
+            thinkMs: o.thinkMs,
+            postEvery: o.postEvery,
+            refreshMarginMs,
+            seed: seed + 100 * (i + 1),
+          };
           const s = await after(mode, tag(`ramp ${users} users`), await driver.steady(job));
           runs.get(mode)!.ramp.push({ round, users, run: s });
           mine.push({ users, p99Ms: s.all.p99, failed: s.failed });
@@ -185,7 +225,9 @@ function commandLine(env: Env): string {
     .filter((k) => k.startsWith('LOAD_'))
     .sort()
     .map((k) => `${k}=${env[k]}`);
-  return [...set, 'make load'].join(' ') + '\n# same as: ' + [...set, 'tools/node_modules/.bin/tsx tools/src/load/cli.ts'].join(' ');
+  return (
+    [...set, 'make load'].join(' ') + '\n# same as: ' + [...set, 'tools/node_modules/.bin/tsx tools/src/load/cli.ts'].join(' ')
+  );
 }
 
 /** The whole of `make load`; resolves with the exit code (0 pass, 1 a threshold failed, 2 bad settings or a run that could not be made). */
@@ -229,7 +271,9 @@ export async function main(env: Env): Promise<number> {
     await standin.stop();
   }
   machine.loadAfter = loadavg();
-  const db = env.DATABASE_URL ? `DATABASE_URL from the environment (${env.DATABASE_URL.split(':')[0]}), shared by both stacks` : 'SQLite, one file per stack in a temporary directory';
+  const db = env.DATABASE_URL
+    ? `DATABASE_URL from the environment (${env.DATABASE_URL.split(':')[0]}), shared by both stacks`
+    : 'SQLite, one file per stack in a temporary directory';
   const report = formatLoadReport({
     generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     command: commandLine(env),

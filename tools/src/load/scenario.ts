@@ -1,6 +1,6 @@
 // The virtual user of the demo: who it is, what one iteration of its loop sends, and the browser state it keeps (pure).
-import { headerTokens, headerValues, type HeaderLines } from '../probe/headers.ts';
-import { createdItem, itemList, tokenAnswer, type Expect, type PreflightAsk } from './check.ts';
+import { type HeaderLines, headerTokens, headerValues } from '../probe/headers.ts';
+import { createdItem, type Expect, itemList, type PreflightAsk, tokenAnswer } from './check.ts';
 import type { Kind } from './tally.ts';
 
 /** The app's two origins (production and local demo page): users alternate between them. */
@@ -60,15 +60,32 @@ export interface Call {
 
 export const CALLS = {
   get: { kind: 'get', method: 'GET', path: ITEMS, preflightHeaders: ['authorization'], expect: { status: 200, body: itemList } },
-  post: { kind: 'post', method: 'POST', path: ITEMS, preflightHeaders: ['authorization', 'content-type'], expect: { status: 201, body: createdItem } },
+  post: {
+    kind: 'post',
+    method: 'POST',
+    path: ITEMS,
+    preflightHeaders: ['authorization', 'content-type'],
+    expect: { status: 201, body: createdItem },
+  },
   // The app's fetch adds X-Requested-With to cookie-bound POSTs (the API's CSRF guard); the cookie rides along.
-  refresh: { kind: 'refresh', method: 'POST', path: REFRESH, preflightHeaders: ['x-requested-with'], expect: { status: 200, body: tokenAnswer } },
+  refresh: {
+    kind: 'refresh',
+    method: 'POST',
+    path: REFRESH,
+    preflightHeaders: ['x-requested-with'],
+    expect: { status: 200, body: tokenAnswer },
+  },
 } as const satisfies Record<string, Call>;
 
 export const preflightAsk = (call: Call): PreflightAsk => ({ method: call.method, requestHeaders: call.preflightHeaders });
 
 /** The calls of one loop iteration: a refresh when the token nears expiry, the list, and now and then a new item. */
-export function iteration(s: Session, now: number, o: { refreshMarginMs: number; postEvery: number }, random: () => number): Call[] {
+export function iteration(
+  s: Session,
+  now: number,
+  o: { refreshMarginMs: number; postEvery: number },
+  random: () => number,
+): Call[] {
   const calls: Call[] = [];
   if (needsRefresh(s, now, o.refreshMarginMs)) calls.push(CALLS.refresh);
   calls.push(CALLS.get);

@@ -1,5 +1,5 @@
 // What a run saw, per kind of request: counts, latencies, the first failures (pure; crosses the worker's IPC as JSON).
-import { median, minMax, percentileSorted } from '../bench/stats.ts';
+import { median, minMax, percentileSorted } from '../../bench/lib/stats.ts';
 import type { Outcome } from './check.ts';
 
 export const KINDS = ['login', 'preflight', 'get', 'post', 'refresh'] as const;
@@ -35,7 +35,10 @@ export interface Tally {
 export const MAX_EXAMPLES = 8;
 
 export function newTally(): Tally {
-  const kinds = Object.fromEntries(KINDS.map((k) => [k, { sent: 0, failed: 0, corsless: 0, ms: [] }])) as unknown as Record<Kind, KindTally>;
+  const kinds = Object.fromEntries(KINDS.map((k) => [k, { sent: 0, failed: 0, corsless: 0, ms: [] }])) as unknown as Record<
+    Kind,
+    KindTally
+  >;
   return { kinds, failedExamples: [], corsExamples: [] };
 }
 
@@ -78,11 +81,18 @@ export interface Counts {
 }
 
 export function counts(t: Tally, kinds: readonly Kind[] = KINDS): Counts {
-  return kinds.reduce((c, k) => ({ sent: c.sent + t.kinds[k].sent, failed: c.failed + t.kinds[k].failed, corsless: c.corsless + t.kinds[k].corsless }), {
-    sent: 0,
-    failed: 0,
-    corsless: 0,
-  });
+  return kinds.reduce(
+    (c, k) => ({
+      sent: c.sent + t.kinds[k].sent,
+      failed: c.failed + t.kinds[k].failed,
+      corsless: c.corsless + t.kinds[k].corsless,
+    }),
+    {
+      sent: 0,
+      failed: 0,
+      corsless: 0,
+    },
+  );
 }
 
 export interface Percentiles {
@@ -132,7 +142,15 @@ export interface RunSummary {
 export function summarizeRun(r: RunResult): RunSummary {
   const c = counts(r.tally, LOOP_KINDS);
   const byKind = Object.fromEntries(
-    KINDS.map((k) => [k, { ...percentiles(r.tally.kinds[k].ms), sent: r.tally.kinds[k].sent, failed: r.tally.kinds[k].failed, corsless: r.tally.kinds[k].corsless }]),
+    KINDS.map((k) => [
+      k,
+      {
+        ...percentiles(r.tally.kinds[k].ms),
+        sent: r.tally.kinds[k].sent,
+        failed: r.tally.kinds[k].failed,
+        corsless: r.tally.kinds[k].corsless,
+      },
+    ]),
   ) as Record<Kind, Percentiles & Counts>;
   return {
     users: r.users,
@@ -177,7 +195,15 @@ export function summarizeRounds(runs: readonly RunSummary[]): RoundsSummary {
   const byKind = Object.fromEntries(
     KINDS.map((k) => {
       const of = runs.map((r) => r.byKind[k]);
-      return [k, { ...medianPercentiles(of), sent: sum(of.map((x) => x.sent)), failed: sum(of.map((x) => x.failed)), corsless: sum(of.map((x) => x.corsless)) }];
+      return [
+        k,
+        {
+          ...medianPercentiles(of),
+          sent: sum(of.map((x) => x.sent)),
+          failed: sum(of.map((x) => x.failed)),
+          corsless: sum(of.map((x) => x.corsless)),
+        },
+      ];
     }),
   ) as Record<Kind, Percentiles & Counts>;
   const ready = runs.flatMap((r) => (r.pageReady ? [r.pageReady] : []));

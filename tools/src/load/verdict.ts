@@ -1,8 +1,8 @@
 // The run's verdict: thresholds that fail it (exit 1) and the issue's targets, reported (pure).
-import type { Mode } from '../bench/table.ts';
-import { medianKnee, type Knee } from './knee.ts';
+import type { Mode } from '../../bench/lib/table.ts';
+import { type Knee, medianKnee } from './knee.ts';
 import { TARGETS, THRESHOLDS } from './options.ts';
-import { counts, summarizeRounds, type Counts, type RoundsSummary, type RunSummary, type Tally } from './tally.ts';
+import { type Counts, counts, type RoundsSummary, type RunSummary, summarizeRounds, type Tally } from './tally.ts';
 
 /** Everything one mode's runs produced, as the orchestrator collects it. */
 export interface ModeRuns {
@@ -16,7 +16,15 @@ export interface ModeRuns {
   corsExamples: string[];
 }
 
-export const newModeRuns = (logins: Tally): ModeRuns => ({ logins, steady: [], burst: [], ramp: [], knees: [], failedExamples: [], corsExamples: [] });
+export const newModeRuns = (logins: Tally): ModeRuns => ({
+  logins,
+  steady: [],
+  burst: [],
+  ramp: [],
+  knees: [],
+  failedExamples: [],
+  corsExamples: [],
+});
 
 /** What one mode did over the whole run. */
 export interface ModeResults {
@@ -80,7 +88,12 @@ export function judge(results: ReadonlyMap<Mode, ModeResults>, demoUsers: number
       measured: `${n(failed)} failed of ${n(sent)}${r.ramp.failed > r.ramp.failedAtDemoLoad ? ` (ramp above ${demoUsers} users: ${n(r.ramp.failed - r.ramp.failedAtDemoLoad)} more, reported only)` : ''}`,
       pass: failed === 0,
     });
-    checks.push({ mode, rule: 'no CORS-less response (every request of every shape)', measured: `${n(corsless)} CORS-less of ${n(sent)}`, pass: corsless === 0 });
+    checks.push({
+      mode,
+      rule: 'no CORS-less response (every request of every shape)',
+      measured: `${n(corsless)} CORS-less of ${n(sent)}`,
+      pass: corsless === 0,
+    });
     if (r.steady) {
       checks.push({
         mode,
@@ -106,7 +119,11 @@ export function judge(results: ReadonlyMap<Mode, ModeResults>, demoUsers: number
       targets.push({
         mode,
         rule: 'knee reported (users at which p99 crosses the knee threshold)',
-        measured: Number.isFinite(k) ? `≈ ${Math.round(k)} users` : Number.isNaN(k) ? 'n/a' : `not reached (> ${r.knees[0]!.maxUsers} users)`,
+        measured: Number.isFinite(k)
+          ? `≈ ${Math.round(k)} users`
+          : Number.isNaN(k)
+            ? 'n/a'
+            : `not reached (> ${r.knees[0]!.maxUsers} users)`,
         pass: !Number.isNaN(k),
       });
     }
@@ -117,7 +134,9 @@ export function judge(results: ReadonlyMap<Mode, ModeResults>, demoUsers: number
 /** The verdict as console lines, the last one saying PASS or FAIL. */
 export function verdictLines(v: Verdict): string[] {
   const lines = v.checks.map((c) => `load: ${c.pass ? 'pass' : 'FAIL'}  ${c.mode.padEnd(7)} ${c.rule}: ${c.measured}`);
-  lines.push(...v.targets.map((t) => `load: target ${t.pass ? 'met   ' : 'missed'} ${t.mode.padEnd(7)} ${t.rule}: ${t.measured}`));
+  lines.push(
+    ...v.targets.map((t) => `load: target ${t.pass ? 'met   ' : 'missed'} ${t.mode.padEnd(7)} ${t.rule}: ${t.measured}`),
+  );
   const failed = v.checks.filter((c) => !c.pass).length;
   lines.push(v.pass ? 'load: PASS (every threshold held)' : `load: FAIL (${failed} threshold${failed === 1 ? '' : 's'} crossed)`);
   return lines;

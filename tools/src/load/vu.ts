@@ -1,10 +1,19 @@
 // One virtual user: a page on one origin with its own keep-alive connection, preflight cache and session (I/O).
 import http from 'node:http';
-import { LoginError, loginThroughApi, REFRESH_COOKIE, setCookie } from '../harness/auth.ts';
-import type { RawResponse } from '../harness/http.ts';
+import { LoginError, loginThroughApi, REFRESH_COOKIE, setCookie } from '../../testkit/auth.ts';
+import type { RawResponse } from '../../testkit/http.ts';
 import { pairRawHeaders } from '../probe/headers.ts';
-import { checkPreflight, checkResponse, noResponse, tokenAnswer, type Outcome } from './check.ts';
-import { CALLS, iteration, needsRefresh, PreflightCache, preflightAsk, type Call, type Session, type UserSpec } from './scenario.ts';
+import { checkPreflight, checkResponse, noResponse, type Outcome, tokenAnswer } from './check.ts';
+import {
+  CALLS,
+  type Call,
+  iteration,
+  needsRefresh,
+  PreflightCache,
+  preflightAsk,
+  type Session,
+  type UserSpec,
+} from './scenario.ts';
 import { record, type Tally } from './tally.ts';
 
 /** A response slower than this counts as failed (and the request is abandoned). */
@@ -73,8 +82,12 @@ export class VirtualUser {
       const ms = performance.now() - t0;
       const urlCheck = checkResponse(login.responses.auth0Url, spec.origin, { status: 200 });
       const loginCheck = checkResponse(login.responses.login, spec.origin, { status: 200, body: tokenAnswer });
-      const judged = (name: string, res: RawResponse, problems: string[]) => (problems.length ? [`${name} ${answered(res)}: ${problems.join(', ')}`] : []);
-      const cors = [...judged('auth0-url', login.responses.auth0Url, urlCheck.cors), ...judged('POST login', login.responses.login, loginCheck.cors)];
+      const judged = (name: string, res: RawResponse, problems: string[]) =>
+        problems.length ? [`${name} ${answered(res)}: ${problems.join(', ')}`] : [];
+      const cors = [
+        ...judged('auth0-url', login.responses.auth0Url, urlCheck.cors),
+        ...judged('POST login', login.responses.login, loginCheck.cors),
+      ];
       record(tally, 'login', { failed: urlCheck.failed ?? loginCheck.failed, cors }, ms, label);
       return new VirtualUser(spec, {
         accessToken: login.accessToken,
@@ -83,7 +96,9 @@ export class VirtualUser {
       });
     } catch (err) {
       const res = err instanceof LoginError ? err.response : undefined;
-      const outcome: Outcome = res ? { failed: (err as Error).message, cors: checkResponse(res, spec.origin, { status: res.status }).cors } : noResponse((err as Error).message);
+      const outcome: Outcome = res
+        ? { failed: (err as Error).message, cors: checkResponse(res, spec.origin, { status: res.status }).cors }
+        : noResponse((err as Error).message);
       record(tally, 'login', outcome, res ? performance.now() - t0 : undefined, label);
       return undefined;
     }

@@ -1,6 +1,7 @@
 // Child process of `make load`: the virtual users, so the parent's log drains and the stand-in do not share their event loop.
-import { Engine } from './engine.ts';
+
 import type { WorkerReply, WorkerRequest } from './driver.ts';
+import { Engine } from './engine.ts';
 
 const engine = new Engine();
 

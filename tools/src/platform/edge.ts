@@ -41,7 +41,16 @@ const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const FAIL_TIMEOUT_MS = 10_000;
 
 // Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded by a proxy.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
 
 function forwardable(raw: string[], extra: [string, string][] = []): string[] {
   // A Connection header may name more headers that are hop-by-hop for this connection only.
@@ -77,7 +86,10 @@ export async function startEdge(): Promise<Edge> {
 
   const server = http.createServer((req, res) => {
     // A platform edge terminates TLS and says so: X-Forwarded-Proto https, X-Forwarded-For the client.
-    const headers = forwardable(req.rawHeaders, [['X-Forwarded-Proto', 'https'], ['X-Forwarded-For', req.socket.remoteAddress ?? '']]);
+    const headers = forwardable(req.rawHeaders, [
+      ['X-Forwarded-Proto', 'https'],
+      ['X-Forwarded-For', req.socket.remoteAddress ?? ''],
+    ]);
     const hasBody = (req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined;
     const retryable = RETRYABLE.has(req.method ?? '') && !hasBody;
     if (retryable) req.resume(); // nothing to forward: the request may be sent again, to another replica

@@ -3,8 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dockerOk, IMAGE } from '../harness/docker.ts';
-import { FIXTURES, REPO } from '../harness/stack.ts';
+import { dockerOk, IMAGE } from '../../testkit/docker.ts';
+import { FIXTURES, REPO } from '../../testkit/stack.ts';
 
 export interface Variant {
   /** Files written into the build context and copied to these paths in the image. */
@@ -33,13 +33,22 @@ export async function buildVariant(tag: string, variant: Variant = {}, base = IM
 
 const CADDYFILE = readFileSync(path.join(REPO, 'deploy', 'Caddyfile'), 'utf8');
 const ORIGIN_MATCHER = '@cors_origin vars_regexp {http.request.header.Origin} `{$EDGE_CORS_ORIGIN_RE}`';
-if (!CADDYFILE.includes(ORIGIN_MATCHER)) throw new Error('deploy/Caddyfile changed: update the seeded fault in tools/src/platform/images.ts');
+if (!CADDYFILE.includes(ORIGIN_MATCHER))
+  throw new Error('deploy/Caddyfile changed: update the seeded fault in tools/src/platform/images.ts');
 
 /** The seeded proxy-config fault: Caddy reflects any origin on responses (healthchecks still pass). */
-export const CORS_FAULT: Variant = { files: { '/app/deploy/Caddyfile': CADDYFILE.replace(ORIGIN_MATCHER, '@cors_origin vars_regexp {http.request.header.Origin} `.+`') } };
+export const CORS_FAULT: Variant = {
+  files: {
+    '/app/deploy/Caddyfile': CADDYFILE.replace(ORIGIN_MATCHER, '@cors_origin vars_regexp {http.request.header.Origin} `.+`'),
+  },
+};
 
 /** A `caddy` that can never start (the test fixture), where the image's venv has the real one. */
-export const NO_PROXY: Variant = { files: { '/opt/venv/bin/caddy': readFileSync(path.join(FIXTURES, 'broken-proxy', 'caddy'), 'utf8') } };
+export const NO_PROXY: Variant = {
+  files: { '/opt/venv/bin/caddy': readFileSync(path.join(FIXTURES, 'broken-proxy', 'caddy'), 'utf8') },
+};
 
 /** The fake app (tools/test/fixtures/fake_app.py) importable as APP_MODULE=fake_app:app, for slow requests. */
-export const FAKE_APP: Variant = { files: { '/app/backend/fake_app.py': readFileSync(path.join(FIXTURES, 'fake_app.py'), 'utf8') } };
+export const FAKE_APP: Variant = {
+  files: { '/app/backend/fake_app.py': readFileSync(path.join(FIXTURES, 'fake_app.py'), 'utf8') },
+};

@@ -1,8 +1,8 @@
 // A local replica of Railway's deploy semantics, with a real Docker engine and a real edge: a test bed for deploy
 // drills, not a product. It does what Railway documents and no more; each rule cites the page it copies.
-import { docker, dockerOk, labelArgs, uniqueName } from '../harness/docker.ts';
-import { request } from '../harness/http.ts';
-import { freePorts } from '../harness/stack.ts';
+import { docker, dockerOk, labelArgs, uniqueName } from '../../testkit/docker.ts';
+import { request } from '../../testkit/http.ts';
+import { freePorts } from '../../testkit/stack.ts';
 import type { Deployment, DeployTarget, GoodRecord } from '../deploy/guard.ts';
 import type { Edge } from './edge.ts';
 import type { PlatformSpec } from './spec.ts';
@@ -94,14 +94,33 @@ export class LocalPlatform implements DeployTarget {
     const containers: LocalDeployment['containers'] = [];
     for (let r = 0; r < this.opts.spec.replicas; r++) {
       const [port, apiPort] = await this.ports();
-      const env = { ...variables, ...this.opts.platformVariables, PORT: String(port), API_PORT: String(apiPort), RAILWAY_DEPLOYMENT_ID: id };
+      const env = {
+        ...variables,
+        ...this.opts.platformVariables,
+        PORT: String(port),
+        API_PORT: String(apiPort),
+        RAILWAY_DEPLOYMENT_ID: id,
+      };
       // Host networking: the containers reach the Auth0 stand-in on the host's loopback, and their ports
       // are loopback ports of the host (nothing listens elsewhere: Caddy binds :$PORT, uvicorn 127.0.0.1).
       // The restart policy is Docker's on-failure:N, the same rule as Railway's ON_FAILURE with N retries
       // (restart on a non-zero exit only): https://docs.railway.com/guides/restart-policy
-      const restart = this.opts.spec.restart.policy === 'NEVER' ? 'no' : this.opts.spec.restart.policy === 'ALWAYS' ? 'always' : `on-failure:${this.opts.spec.restart.maxRetries}`;
+      const restart =
+        this.opts.spec.restart.policy === 'NEVER'
+          ? 'no'
+          : this.opts.spec.restart.policy === 'ALWAYS'
+            ? 'always'
+            : `on-failure:${this.opts.spec.restart.maxRetries}`;
       const args = [
-        'run', '-d', '--name', uniqueName(`${id}-${r}`), ...labelArgs(), '--network', 'host', '--restart', restart,
+        'run',
+        '-d',
+        '--name',
+        uniqueName(`${id}-${r}`),
+        ...labelArgs(),
+        '--network',
+        'host',
+        '--restart',
+        restart,
         ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
         image,
       ];
@@ -145,7 +164,10 @@ export class LocalPlatform implements DeployTarget {
 
   private async probe(port: number): Promise<string> {
     try {
-      const res = await request(`http://127.0.0.1:${port}${this.opts.spec.healthcheckPath}`, { headers: { Host: HEALTHCHECK_HOST }, timeoutMs: 2_000 });
+      const res = await request(`http://127.0.0.1:${port}${this.opts.spec.healthcheckPath}`, {
+        headers: { Host: HEALTHCHECK_HOST },
+        timeoutMs: 2_000,
+      });
       return String(res.status);
     } catch (err) {
       return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -159,7 +181,9 @@ export class LocalPlatform implements DeployTarget {
       const state = await docker(['inspect', '-f', '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}', c.id]);
       const [restarts, status, code] = state.stdout.trim().split(' ');
       const logs = await docker(['logs', '--tail', '400', c.id]);
-      parts.push(`last answer ${last.get(c.port) ?? 'none'}, ${restarts} restart(s), ${status} (exit ${code}), ${lastReason(logs.stderr)}`);
+      parts.push(
+        `last answer ${last.get(c.port) ?? 'none'}, ${restarts} restart(s), ${status} (exit ${code}), ${lastReason(logs.stderr)}`,
+      );
     }
     return parts.join(' | ');
   }

@@ -41,7 +41,10 @@ export function platformSpec(def: ProjectDefinition, environment: string, servic
     healthcheckTimeoutS: deploy.healthcheckTimeout ?? 300,
     replicas: deploy.numReplicas ?? 1,
     // https://docs.railway.com/guides/restart-policy: ON_FAILURE with 10 retries unless set.
-    restart: { policy: (deploy.restartPolicyType ?? 'ON_FAILURE') as PlatformSpec['restart']['policy'], maxRetries: deploy.restartPolicyMaxRetries ?? 10 },
+    restart: {
+      policy: (deploy.restartPolicyType ?? 'ON_FAILURE') as PlatformSpec['restart']['policy'],
+      maxRetries: deploy.restartPolicyMaxRetries ?? 10,
+    },
     // https://docs.railway.com/deployments/deployment-teardown: both 0 unless set.
     overlapS: seconds(variables.RAILWAY_DEPLOYMENT_OVERLAP_SECONDS, 0),
     drainingS: seconds(variables.RAILWAY_DEPLOYMENT_DRAINING_SECONDS, 0),

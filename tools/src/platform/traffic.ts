@@ -1,6 +1,6 @@
 // Demo traffic for deploy drills: a bounded load from an allowed and a denied origin (preflights, authenticated
 // GETs, occasional POSTs), every response judged by status and by the CORS a browser would need.
-import { request, type RawResponse } from '../harness/http.ts';
+import { type RawResponse, request } from '../../testkit/http.ts';
 import { judgeAllowedPreflight, judgeAllowedResponse, judgeDeniedPreflight, judgeNoCors } from '../probe/judges.ts';
 
 export interface TrafficOptions {
@@ -38,23 +38,55 @@ const PREFLIGHT_ASK = { method: 'POST', requestHeaders: ['authorization', 'conte
 const preflight = (origin: string, o: TrafficOptions): Promise<RawResponse> =>
   request(o.base + ITEMS, {
     method: 'OPTIONS',
-    headers: { Origin: origin, 'Access-Control-Request-Method': PREFLIGHT_ASK.method, 'Access-Control-Request-Headers': PREFLIGHT_ASK.requestHeaders.join(',') },
+    headers: {
+      Origin: origin,
+      'Access-Control-Request-Method': PREFLIGHT_ASK.method,
+      'Access-Control-Request-Headers': PREFLIGHT_ASK.requestHeaders.join(','),
+    },
   });
-const bearer = (o: TrafficOptions, origin: string): Record<string, string> => ({ Origin: origin, Authorization: `Bearer ${o.token}` });
+const bearer = (o: TrafficOptions, origin: string): Record<string, string> => ({
+  Origin: origin,
+  Authorization: `Bearer ${o.token}`,
+});
 
 /** One round of a worker: what a page on each origin sends (a browser re-sends a preflight after its max-age). */
 const ROUND: Kind[] = [
-  { name: 'preflight', expect: 204, send: (o) => preflight(o.allowed, o), judge: (r, o) => judgeAllowedPreflight(r, { origin: o.allowed, credentials: true, ...PREFLIGHT_ASK }) },
-  { name: 'GET', expect: 200, send: (o) => request(o.base + ITEMS, { headers: bearer(o, o.allowed) }), judge: (r, o) => judgeAllowedResponse(r, { origin: o.allowed, credentials: true }) },
-  { name: 'GET', expect: 200, send: (o) => request(o.base + ITEMS, { headers: bearer(o, o.allowed) }), judge: (r, o) => judgeAllowedResponse(r, { origin: o.allowed, credentials: true }) },
+  {
+    name: 'preflight',
+    expect: 204,
+    send: (o) => preflight(o.allowed, o),
+    judge: (r, o) => judgeAllowedPreflight(r, { origin: o.allowed, credentials: true, ...PREFLIGHT_ASK }),
+  },
+  {
+    name: 'GET',
+    expect: 200,
+    send: (o) => request(o.base + ITEMS, { headers: bearer(o, o.allowed) }),
+    judge: (r, o) => judgeAllowedResponse(r, { origin: o.allowed, credentials: true }),
+  },
+  {
+    name: 'GET',
+    expect: 200,
+    send: (o) => request(o.base + ITEMS, { headers: bearer(o, o.allowed) }),
+    judge: (r, o) => judgeAllowedResponse(r, { origin: o.allowed, credentials: true }),
+  },
   {
     name: 'POST',
     expect: 201,
-    send: (o) => request(o.base + ITEMS, { method: 'POST', headers: { ...bearer(o, o.allowed), 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'drill' }) }),
+    send: (o) =>
+      request(o.base + ITEMS, {
+        method: 'POST',
+        headers: { ...bearer(o, o.allowed), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'drill' }),
+      }),
     judge: (r, o) => judgeAllowedResponse(r, { origin: o.allowed, credentials: true }),
   },
   { name: 'denied preflight', expect: 403, send: (o) => preflight(o.denied, o), judge: (r) => judgeDeniedPreflight(r) },
-  { name: 'denied GET', expect: 200, send: (o) => request(o.base + ITEMS, { headers: bearer(o, o.denied) }), judge: (r) => judgeNoCors(r) },
+  {
+    name: 'denied GET',
+    expect: 200,
+    send: (o) => request(o.base + ITEMS, { headers: bearer(o, o.denied) }),
+    judge: (r) => judgeNoCors(r),
+  },
 ];
 
 /** Start the load; `stop()` ends it (or it ends by its bounds) and resolves with the counts. */

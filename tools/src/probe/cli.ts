@@ -1,19 +1,19 @@
 // cors-probe command line: parse arguments, run the probe, print the report, set the exit code.
-import { HELP, parseCommand } from "./args.ts";
-import { formatJson, formatPlain, formatTable, useColor } from "./report.ts";
-import { runProbe } from "./run.ts";
-import { ProbeUsageError, TargetUnreachableError } from "./types.ts";
+import { HELP, parseCommand } from './args.ts';
+import { formatJson, formatPlain, formatTable, useColor } from './report.ts';
+import { runProbe } from './run.ts';
+import { ProbeUsageError, TargetUnreachableError } from './types.ts';
 
 // A closed pipe (`cors-probe ... | head`) is not an error worth a stack trace.
-process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw err;
 });
 
 async function main(argv: string[]): Promise<number> {
   try {
     const cmd = parseCommand(argv);
-    if (cmd.kind === "help") {
+    if (cmd.kind === 'help') {
       process.stdout.write(HELP);
       return 0;
     }

@@ -19,19 +19,19 @@ export function headerValues(h: HeaderLines, name: string): string[] {
 /** A comma-separated list header merged over all its lines, items trimmed, empties dropped. */
 export function headerTokens(h: HeaderLines, name: string): string[] {
   return headerValues(h, name)
-    .flatMap((v) => v.split(","))
+    .flatMap((v) => v.split(','))
     .map((t) => t.trim())
-    .filter((t) => t !== "");
+    .filter((t) => t !== '');
 }
 
 /** Distinct names (lower-cased) of the Access-Control-* headers present. */
 export function corsHeaderNames(h: HeaderLines): string[] {
-  const names = h.map(([n]) => n.toLowerCase()).filter((n) => n.startsWith("access-control-"));
+  const names = h.map(([n]) => n.toLowerCase()).filter((n) => n.startsWith('access-control-'));
   return [...new Set(names)];
 }
 
 /** Whether the merged Vary lines name `field` (case-insensitive), or are `*`. */
 export function varyIncludes(h: HeaderLines, field: string): boolean {
   const lower = field.toLowerCase();
-  return headerTokens(h, "vary").some((t) => t === "*" || t.toLowerCase() === lower);
+  return headerTokens(h, 'vary').some((t) => t === '*' || t.toLowerCase() === lower);
 }

@@ -1,5 +1,5 @@
 // Pure verdicts on one response each: returns the list of problems (empty = the case passes).
-import { corsHeaderNames, headerTokens, headerValues, varyIncludes, type HeaderLines } from "./headers.ts";
+import { corsHeaderNames, type HeaderLines, headerTokens, headerValues, varyIncludes } from './headers.ts';
 
 export interface ProbeResponse {
   status: number;
@@ -22,19 +22,19 @@ export interface PreflightContext extends CorsContext {
   requestHeaders: string[];
 }
 
-const SAFELISTED_METHODS = new Set(["GET", "HEAD", "POST"]);
-const PREFLIGHT_ONLY = ["Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age"];
+const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST']);
+const PREFLIGHT_ONLY = ['Access-Control-Allow-Methods', 'Access-Control-Allow-Headers', 'Access-Control-Max-Age'];
 
 const q = (s: string): string => JSON.stringify(s);
 const clip = (s: string, n = 120): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** Exactly one ACAO equal to the origin (`*` only without credentials). */
 function allowOriginProblems(h: HeaderLines, ctx: CorsContext): string[] {
-  const acao = headerValues(h, "access-control-allow-origin");
-  if (acao.length === 0) return ["no Access-Control-Allow-Origin"];
-  if (acao.length > 1) return [`${acao.length} Access-Control-Allow-Origin lines (${acao.map(q).join(", ")})`];
+  const acao = headerValues(h, 'access-control-allow-origin');
+  if (acao.length === 0) return ['no Access-Control-Allow-Origin'];
+  if (acao.length > 1) return [`${acao.length} Access-Control-Allow-Origin lines (${acao.map(q).join(', ')})`];
   const v = acao[0]!;
-  if (v === "*") return ctx.credentials ? ["Access-Control-Allow-Origin is * with credentials"] : [];
+  if (v === '*') return ctx.credentials ? ['Access-Control-Allow-Origin is * with credentials'] : [];
   if (v !== ctx.origin) return [`Access-Control-Allow-Origin is ${q(v)}, not the origin`];
   return [];
 }
@@ -42,22 +42,22 @@ function allowOriginProblems(h: HeaderLines, ctx: CorsContext): string[] {
 /** Exactly one ACAC, byte-for-byte "true" (browsers compare case-sensitively), when credentialed. */
 function allowCredentialsProblems(h: HeaderLines, ctx: CorsContext): string[] {
   if (!ctx.credentials) return [];
-  const acac = headerValues(h, "access-control-allow-credentials");
-  if (acac.length === 0) return ["no Access-Control-Allow-Credentials"];
+  const acac = headerValues(h, 'access-control-allow-credentials');
+  if (acac.length === 0) return ['no Access-Control-Allow-Credentials'];
   if (acac.length > 1) return [`${acac.length} Access-Control-Allow-Credentials lines`];
-  if (acac[0] !== "true") return [`Access-Control-Allow-Credentials is ${q(acac[0]!)}, not exactly "true"`];
+  if (acac[0] !== 'true') return [`Access-Control-Allow-Credentials is ${q(acac[0]!)}, not exactly "true"`];
   return [];
 }
 
 function varyProblems(h: HeaderLines): string[] {
-  if (varyIncludes(h, "Origin")) return [];
-  const vary = headerValues(h, "vary");
-  return [vary.length ? `Vary lacks Origin (Vary: ${clip(vary.join(", "), 60)})` : "no Vary: Origin"];
+  if (varyIncludes(h, 'Origin')) return [];
+  const vary = headerValues(h, 'vary');
+  return [vary.length ? `Vary lacks Origin (Vary: ${clip(vary.join(', '), 60)})` : 'no Vary: Origin'];
 }
 
 function statusHint(res: ProbeResponse): string {
-  const allow = headerValues(res.headers, "allow");
-  return allow.length ? ` (Allow: ${allow.join(", ")}: the app answered; preflight forwarded?)` : "";
+  const allow = headerValues(res.headers, 'allow');
+  return allow.length ? ` (Allow: ${allow.join(', ')}: the app answered; preflight forwarded?)` : '';
 }
 
 /** CORS headers of a response to an allowed origin: ACAO, ACAC, Vary. */
@@ -75,13 +75,13 @@ export function judgeErrorResponse(res: ProbeResponse, ctx: CorsContext): string
 export function judgeNoCors(res: ProbeResponse): string[] {
   const names = new Set(corsHeaderNames(res.headers));
   const lines = res.headers.filter(([n]) => names.has(n.toLowerCase())).map(([n, v]) => `${n}: ${v}`);
-  const cors = lines.length ? [`CORS granted (${clip(lines.join("; "))})`] : [];
+  const cors = lines.length ? [`CORS granted (${clip(lines.join('; '))})`] : [];
   return [...cors, ...varyProblems(res.headers)];
 }
 
 /** A preflight from a denied origin: no Access-Control-* at all (Vary is not required here). */
 export function judgeDeniedPreflight(res: ProbeResponse): string[] {
-  return judgeNoCors(res).filter((p) => p.startsWith("CORS granted"));
+  return judgeNoCors(res).filter((p) => p.startsWith('CORS granted'));
 }
 
 /**
@@ -96,22 +96,23 @@ export function judgeAllowedPreflight(res: ProbeResponse, ctx: PreflightContext)
   if (res.status < 200 || res.status > 299) problems.push(`status ${res.status}, not 2xx${statusHint(res)}`);
   problems.push(...allowOriginProblems(h, ctx), ...allowCredentialsProblems(h, ctx));
 
-  const methods = headerTokens(h, "access-control-allow-methods");
-  if (headerValues(h, "access-control-allow-methods").length === 0) problems.push("no Access-Control-Allow-Methods");
-  else if (!methods.includes(ctx.method) && !(!ctx.credentials && methods.includes("*"))) {
-    problems.push(`method ${ctx.method} not in Access-Control-Allow-Methods (${clip(methods.join(", "), 60)})`);
+  const methods = headerTokens(h, 'access-control-allow-methods');
+  if (headerValues(h, 'access-control-allow-methods').length === 0) problems.push('no Access-Control-Allow-Methods');
+  else if (!methods.includes(ctx.method) && !(!ctx.credentials && methods.includes('*'))) {
+    problems.push(`method ${ctx.method} not in Access-Control-Allow-Methods (${clip(methods.join(', '), 60)})`);
   }
 
-  const granted = headerTokens(h, "access-control-allow-headers").map((t) => t.toLowerCase());
+  const granted = headerTokens(h, 'access-control-allow-headers').map((t) => t.toLowerCase());
   const missing = ctx.requestHeaders.filter((name) => {
     const lower = name.toLowerCase();
-    return !granted.includes(lower) && !(!ctx.credentials && granted.includes("*") && lower !== "authorization");
+    return !granted.includes(lower) && !(!ctx.credentials && granted.includes('*') && lower !== 'authorization');
   });
-  if (missing.length) problems.push(`Access-Control-Allow-Headers lacks ${missing.join(", ")}`);
+  if (missing.length) problems.push(`Access-Control-Allow-Headers lacks ${missing.join(', ')}`);
 
-  const maxAge = headerValues(h, "access-control-max-age");
-  if (maxAge.length === 0) problems.push("no Access-Control-Max-Age");
-  else if (maxAge.length > 1 || !/^\d+$/.test(maxAge[0]!)) problems.push(`Access-Control-Max-Age ${q(maxAge.join(", "))} is not one number`);
+  const maxAge = headerValues(h, 'access-control-max-age');
+  if (maxAge.length === 0) problems.push('no Access-Control-Max-Age');
+  else if (maxAge.length > 1 || !/^\d+$/.test(maxAge[0]!))
+    problems.push(`Access-Control-Max-Age ${q(maxAge.join(', '))} is not one number`);
 
   problems.push(...varyProblems(h));
   return problems;
@@ -125,22 +126,22 @@ export function judgeAllowedPreflight(res: ProbeResponse, ctx: PreflightContext)
  */
 export function browserGrants(res: ProbeResponse, ctx: PreflightContext): boolean {
   const h = res.headers;
-  const acao = headerValues(h, "access-control-allow-origin");
+  const acao = headerValues(h, 'access-control-allow-origin');
   if (acao.length !== 1) return false;
-  if (acao[0] === "*" ? ctx.credentials : acao[0] !== ctx.origin) return false;
+  if (acao[0] === '*' ? ctx.credentials : acao[0] !== ctx.origin) return false;
   if (ctx.credentials) {
-    const acac = headerValues(h, "access-control-allow-credentials");
-    if (acac.length !== 1 || acac[0] !== "true") return false;
+    const acac = headerValues(h, 'access-control-allow-credentials');
+    if (acac.length !== 1 || acac[0] !== 'true') return false;
   }
   if (res.status < 200 || res.status > 299) return false;
-  const methods = headerTokens(h, "access-control-allow-methods");
+  const methods = headerTokens(h, 'access-control-allow-methods');
   const methodOk =
-    methods.includes(ctx.method) || SAFELISTED_METHODS.has(ctx.method) || (!ctx.credentials && methods.includes("*"));
+    methods.includes(ctx.method) || SAFELISTED_METHODS.has(ctx.method) || (!ctx.credentials && methods.includes('*'));
   if (!methodOk) return false;
-  const allowed = headerTokens(h, "access-control-allow-headers").map((t) => t.toLowerCase());
+  const allowed = headerTokens(h, 'access-control-allow-headers').map((t) => t.toLowerCase());
   return ctx.requestHeaders.every((name) => {
     const lower = name.toLowerCase();
-    return allowed.includes(lower) || (!ctx.credentials && allowed.includes("*") && lower !== "authorization");
+    return allowed.includes(lower) || (!ctx.credentials && allowed.includes('*') && lower !== 'authorization');
   });
 }
 
@@ -149,11 +150,11 @@ export function browserGrants(res: ProbeResponse, ctx: PreflightContext): boolea
  * use the answer. Not judged: whether other Access-Control-* headers are present (the contract
  * sends none, but a refusal that still lists the policy is harmless).
  */
-export function judgeRefusedPreflight(res: ProbeResponse, ctx: PreflightContext, refused: "method" | "header"): string[] {
+export function judgeRefusedPreflight(res: ProbeResponse, ctx: PreflightContext, refused: 'method' | 'header'): string[] {
   if (!browserGrants(res, ctx)) return [];
-  const asked = refused === "method" ? ctx.method : ctx.requestHeaders.join(", ");
-  const list = refused === "method" ? "Access-Control-Allow-Methods" : "Access-Control-Allow-Headers";
-  return [`${refused} ${asked} granted (${list}: ${clip(headerTokens(res.headers, list).join(", "), 140)})`];
+  const asked = refused === 'method' ? ctx.method : ctx.requestHeaders.join(', ');
+  const list = refused === 'method' ? 'Access-Control-Allow-Methods' : 'Access-Control-Allow-Headers';
+  return [`${refused} ${asked} granted (${list}: ${clip(headerTokens(res.headers, list).join(', '), 140)})`];
 }
 
 /**
@@ -166,6 +167,6 @@ export function judgeRefusedPreflight(res: ProbeResponse, ctx: PreflightContext,
  */
 export function judgeOptionsNotPreflight(res: ProbeResponse, ctx: CorsContext): string[] {
   const present = PREFLIGHT_ONLY.filter((n) => headerValues(res.headers, n).length > 0);
-  const asPreflight = present.length ? [`answered as a preflight (has ${present.join(", ")})`] : [];
+  const asPreflight = present.length ? [`answered as a preflight (has ${present.join(', ')})`] : [];
   return [...asPreflight, ...judgeAllowedResponse(res, ctx)];
 }

@@ -1,7 +1,7 @@
 // Runs the request matrix against the target with bounded concurrency and collects case results.
-import { buildMatrix, resolveOptions, type PlannedRequest, type ResolvedOptions } from "./matrix.ts";
-import { send } from "./transport.ts";
-import { TargetUnreachableError, type CaseResult, type ProbeOptions, type ProbeReport } from "./types.ts";
+import { buildMatrix, type PlannedRequest, type ResolvedOptions, resolveOptions } from './matrix.ts';
+import { send } from './transport.ts';
+import { type CaseResult, type ProbeOptions, type ProbeReport, TargetUnreachableError } from './types.ts';
 
 /** Requests in flight at once: quick against a remote target, gentle on it. */
 const CONCURRENCY = 6;
@@ -9,7 +9,7 @@ const CONCURRENCY = 6;
 function describe(err: unknown): string {
   if (err instanceof AggregateError && !err.message) {
     // Node's happy-eyeballs connect (e.g. "localhost" on ::1 and 127.0.0.1) reports every attempt.
-    return err.errors.map(describe).join("; ") || "connection failed";
+    return err.errors.map(describe).join('; ') || 'connection failed';
   }
   if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
   return String(err);
@@ -22,11 +22,19 @@ async function runOne(p: PlannedRequest, r: ResolvedOptions): Promise<CaseResult
   try {
     res = await send({ method: p.method, url: p.url, headers: p.headers, timeoutMs: r.timeoutMs, insecure: r.insecure });
   } catch (err) {
-    const from = p.origin === undefined ? "" : ` from ${JSON.stringify(p.origin)}`;
-    throw new TargetUnreachableError(`cannot reach ${r.target}: ${p.method} ${p.url}${from} (${p.name}): ${describe(err)}`, { cause: err });
+    const from = p.origin === undefined ? '' : ` from ${JSON.stringify(p.origin)}`;
+    throw new TargetUnreachableError(`cannot reach ${r.target}: ${p.method} ${p.url}${from} (${p.name}): ${describe(err)}`, {
+      cause: err,
+    });
   }
   const problems = p.judge(res);
-  return { name: p.name, ...who, ok: problems.length === 0, status: res.status, ...(problems.length ? { reason: problems.join("; ") } : {}) };
+  return {
+    name: p.name,
+    ...who,
+    ok: problems.length === 0,
+    status: res.status,
+    ...(problems.length ? { reason: problems.join('; ') } : {}),
+  };
 }
 
 /**

@@ -1,8 +1,8 @@
 // Sends one HTTP(S) request with node:http/https and returns status, raw header lines and the body's start.
-import http from "node:http";
-import https from "node:https";
-import { pairRawHeaders } from "./headers.ts";
-import type { ProbeResponse } from "./judges.ts";
+import http from 'node:http';
+import https from 'node:https';
+import { pairRawHeaders } from './headers.ts';
+import type { ProbeResponse } from './judges.ts';
 
 export interface WireRequest {
   method: string;
@@ -23,7 +23,7 @@ const BODY_LIMIT = 4096;
  */
 export function send(req: WireRequest): Promise<ProbeResponse> {
   const url = new URL(req.url);
-  const client = url.protocol === "https:" ? https : http;
+  const client = url.protocol === 'https:' ? https : http;
   const headers: Record<string, string> = {};
   for (const [name, value] of req.headers) headers[name] = value;
   const options: https.RequestOptions = { method: req.method, headers, agent: false, rejectUnauthorized: !req.insecure };
@@ -44,26 +44,26 @@ export function send(req: WireRequest): Promise<ProbeResponse> {
       }
       settled = true;
       clearTimeout(timer);
-      result.body = Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString("utf8");
+      result.body = Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8');
       resolve(result);
       r.destroy();
     };
     const r = client.request(url, options, (res) => {
-      result = { status: res.statusCode ?? 0, headers: pairRawHeaders(res.rawHeaders), body: "" };
-      res.on("data", (chunk: Buffer) => {
+      result = { status: res.statusCode ?? 0, headers: pairRawHeaders(res.rawHeaders), body: '' };
+      res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
         size += chunk.length;
         if (size >= BODY_LIMIT) finish();
       });
-      res.on("end", () => finish());
-      res.on("error", () => finish());
-      res.on("close", () => finish());
+      res.on('end', () => finish());
+      res.on('error', () => finish());
+      res.on('close', () => finish());
     });
     const timer = setTimeout(() => {
       if (result) finish();
       else r.destroy(new Error(`no response within ${req.timeoutMs} ms`));
     }, req.timeoutMs);
-    r.on("error", (err) => finish(err));
+    r.on('error', (err) => finish(err));
     r.end();
   });
 }

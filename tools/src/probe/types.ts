@@ -53,10 +53,10 @@ export interface ProbeReport {
 
 /** Options that cannot work (bad URL, bad origin, bad method...): the CLI exits 2. */
 export class ProbeUsageError extends Error {
-  override name = "ProbeUsageError";
+  override name = 'ProbeUsageError';
 }
 
 /** The target could not be reached or did not answer in time: the CLI exits 2. */
 export class TargetUnreachableError extends Error {
-  override name = "TargetUnreachableError";
+  override name = 'TargetUnreachableError';
 }

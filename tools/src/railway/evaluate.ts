@@ -6,15 +6,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   createRailwayContext,
-  project,
-  RAILWAY_GRAPH_VERSION,
   type Edge,
   type ProjectDefinition,
+  project,
+  RAILWAY_GRAPH_VERSION,
   type RailwayGraph,
   type RailwayProgram,
   type ResourceNode,
 } from 'railway/iac';
-import { REPO } from '../harness/stack.ts';
+import { REPO } from '../../testkit/stack.ts';
 
 export const RAILWAY_FILE = path.join(REPO, '.railway', 'railway.ts');
 

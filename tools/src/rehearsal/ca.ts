@@ -26,19 +26,69 @@ const run = (cmd: string, args: string[], cwd: string): void => {
  */
 export function makeCa(dir: string, names: readonly string[]): RehearsalCa {
   mkdirSync(dir, { recursive: true });
-  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
-    '-subj', '/CN=edge-sidecar rehearsal CA', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'edge.key', '-out', 'edge.csr', '-subj', `/CN=${names[0]}`], dir);
-  writeFileSync(path.join(dir, 'edge.ext'), [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-    `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-  ].join('\n') + '\n');
-  run('openssl', ['x509', '-req', '-in', 'edge.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
-    '-extfile', 'edge.ext', '-out', 'edge.pem'], dir);
-  return { caFile: path.join(dir, 'ca.pem'), cert: readFileSync(path.join(dir, 'edge.pem')), key: readFileSync(path.join(dir, 'edge.key')) };
+  run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=edge-sidecar rehearsal CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+  run(
+    'openssl',
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'edge.key', '-out', 'edge.csr', '-subj', `/CN=${names[0]}`],
+    dir,
+  );
+  writeFileSync(
+    path.join(dir, 'edge.ext'),
+    [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+    ].join('\n') + '\n',
+  );
+  run(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-in',
+      'edge.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'edge.ext',
+      '-out',
+      'edge.pem',
+    ],
+    dir,
+  );
+  return {
+    caFile: path.join(dir, 'ca.pem'),
+    cert: readFileSync(path.join(dir, 'edge.pem')),
+    key: readFileSync(path.join(dir, 'edge.key')),
+  };
 }
 
 /**

@@ -1,9 +1,10 @@
 // The demo journey in Chromium, step by step: each step clicks what a user clicks and asserts what the page could read, what the console logged and what cookies the browser holds.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { request } from '../harness/http.ts';
-import { stackPids, waitFor, type Stack } from '../harness/stack.ts';
+import { request } from '../../testkit/http.ts';
+import { runDir, type Stack, stackPids, waitFor } from '../../testkit/stack.ts';
 import type { LoginFigures, StepResult } from './results.ts';
 import { HOSTS } from './tenant.ts';
 
@@ -23,7 +24,10 @@ export class Recorder {
   readonly results: StepResult[] = [];
   private consoleLines = new WeakMap<Page, string[]>();
 
-  constructor(private readonly outDir: string, readonly mode: string) {}
+  constructor(
+    private readonly outDir: string,
+    readonly mode: string,
+  ) {}
 
   /**
    * Start keeping `page`'s console (the browser logs its CORS refusals there), its uncaught errors, and
@@ -38,7 +42,9 @@ export class Recorder {
     await cdp.send('Network.enable');
     cdp.on('Network.responseReceivedExtraInfo', (e) => {
       for (const b of e.blockedCookies) {
-        lines.push(`[cookie refused] ${b.cookie?.name ?? b.cookieLine.split('=')[0]}: ${b.blockedReasons.join(', ')} (Set-Cookie: ${b.cookieLine.replace(/=[^;]*/, '=…')})`);
+        lines.push(
+          `[cookie refused] ${b.cookie?.name ?? b.cookieLine.split('=')[0]}: ${b.blockedReasons.join(', ')} (Set-Cookie: ${b.cookieLine.replace(/=[^;]*/, '=…')})`,
+        );
       }
     });
     return page;
@@ -48,7 +54,12 @@ export class Recorder {
     return this.consoleLines.get(page) ?? [];
   }
 
-  async step(name: string, origin: string, page: Page, check: (consoleSince: () => string[]) => Promise<string>): Promise<boolean> {
+  async step(
+    name: string,
+    origin: string,
+    page: Page,
+    check: (consoleSince: () => string[]) => Promise<string>,
+  ): Promise<boolean> {
     const lines = this.consoleOf(page);
     const from = lines.length;
     const since = (): string[] => lines.slice(from);
@@ -62,9 +73,25 @@ export class Recorder {
       detail = (err as Error).message.split('\n').slice(0, 4).join(' ');
     }
     const ms = performance.now() - started;
-    const screenshot = `${this.results.length.toString().padStart(3, '0')}-${this.mode}-${name}-${new URL(origin).host}.png`.replace(/[^A-Za-z0-9.-]+/g, '-');
-    const shot = await page.screenshot({ path: path.join(this.outDir, screenshot), fullPage: true, timeout: 15_000 }).then(() => screenshot, () => undefined);
-    this.results.push({ step: name, origin, mode: this.mode, outcome, ms, detail, console: since(), ...(shot ? { screenshot: shot } : {}) });
+    const screenshot =
+      `${this.results.length.toString().padStart(3, '0')}-${this.mode}-${name}-${new URL(origin).host}.png`.replace(
+        /[^A-Za-z0-9.-]+/g,
+        '-',
+      );
+    const shot = await page.screenshot({ path: path.join(this.outDir, screenshot), fullPage: true, timeout: 15_000 }).then(
+      () => screenshot,
+      () => undefined,
+    );
+    this.results.push({
+      step: name,
+      origin,
+      mode: this.mode,
+      outcome,
+      ms,
+      detail,
+      console: since(),
+      ...(shot ? { screenshot: shot } : {}),
+    });
     return outcome === 'pass';
   }
 
@@ -92,15 +119,24 @@ const readPanel = (page: Page, call: string): Promise<Panel | null> =>
     if (!el) return null;
     const text = (sel: string): string => el.querySelector(sel)?.textContent ?? '';
     return {
-      outcome: el.dataset.outcome ?? '', status: el.dataset.status ?? '',
-      statusText: text('.status'), meta: text('.meta'), detail: text('.detail'), body: text('.body'),
+      outcome: el.dataset.outcome ?? '',
+      status: el.dataset.status ?? '',
+      statusText: text('.status'),
+      meta: text('.meta'),
+      detail: text('.detail'),
+      body: text('.body'),
     };
   }, call);
 
 const doneCount = (page: Page): Promise<number> => page.evaluate(() => Number(document.body.dataset.done ?? 0));
 
 /** Click a button and wait until the page has finished what the click started (refresh and retry included). */
-export async function clickCall(page: Page, call: string, timeoutMs = 30_000, button = `button[data-call="${call}"]`): Promise<Panel> {
+export async function clickCall(
+  page: Page,
+  call: string,
+  timeoutMs = 30_000,
+  button = `button[data-call="${call}"]`,
+): Promise<Panel> {
   const before = await doneCount(page);
   await page.click(button);
   return waitDone(page, call, before, timeoutMs);
@@ -117,8 +153,11 @@ const session = (page: Page): Promise<{ state: string; text: string; note: strin
   page.evaluate(() => {
     const el = document.getElementById('session')!;
     return {
-      state: el.dataset.state ?? '', text: el.textContent ?? '', note: document.getElementById('session-note')?.textContent ?? '',
-      refreshes: Number(el.dataset.refreshes ?? 0), expiresAt: Number(el.dataset.expiresAt ?? 0),
+      state: el.dataset.state ?? '',
+      text: el.textContent ?? '',
+      note: document.getElementById('session-note')?.textContent ?? '',
+      refreshes: Number(el.dataset.refreshes ?? 0),
+      expiresAt: Number(el.dataset.expiresAt ?? 0),
     };
   });
 
@@ -126,13 +165,27 @@ const session = (page: Page): Promise<{ state: string; text: string; note: strin
  * Wait until a page that navigated away (to the tenant and back) is a new document on `origin` in `state`.
  * The old document is marked first, so its own state (set just before it navigates) cannot satisfy the wait.
  */
-async function afterNavigation(page: Page, origin: string, state: string, action: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
-  await page.evaluate(() => { (window as unknown as { leaving?: boolean }).leaving = true; });
+async function afterNavigation(
+  page: Page,
+  origin: string,
+  state: string,
+  action: () => Promise<void>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as { leaving?: boolean }).leaving = true;
+  });
   await action();
   await waitFor(async () => {
     try {
-      return await page.evaluate(([o, s]) => !(window as unknown as { leaving?: boolean }).leaving && location.origin === o
-        && document.body.dataset.ready === 'true' && document.getElementById('session')?.dataset.state === s, [origin, state] as const);
+      return await page.evaluate(
+        ([o, s]) =>
+          !(window as unknown as { leaving?: boolean }).leaving &&
+          location.origin === o &&
+          document.body.dataset.ready === 'true' &&
+          document.getElementById('session')?.dataset.state === s,
+        [origin, state] as const,
+      );
     } catch {
       return false; // the context went away mid-check: a navigation is under way
     }
@@ -156,9 +209,14 @@ export async function logIn(page: Page, origin: string, timeoutMs = 30_000): Pro
     await afterNavigation(page, origin, 'logged-in', () => page.click('button[data-auth="login"]'), timeoutMs);
   } catch (err) {
     // Say what the user would see: the page's own words and the login call's answer.
-    const said = await session(page).then((s) => `the page says "${s.text}" (${s.note})`, () => `the page is at ${page.url()}`);
+    const said = await session(page).then(
+      (s) => `the page says "${s.text}" (${s.note})`,
+      () => `the page is at ${page.url()}`,
+    );
     const p = await readPanel(page, 'login').catch(() => null);
-    throw new Error(`the login did not complete: ${said}${p ? `; the login call answered ${p.statusText}: ${p.detail}` : ''} [${(err as Error).message}]`);
+    throw new Error(
+      `the login did not complete: ${said}${p ? `; the login call answered ${p.statusText}: ${p.detail}` : ''} [${(err as Error).message}]`,
+    );
   }
   return performance.now() - started;
 }
@@ -187,13 +245,25 @@ export async function journey(rec: Recorder, context: BrowserContext, page: Page
     const ms = await logIn(page, o.origin);
     const a = authorizeUrls.at(-1);
     const c = callbackUrls.at(-1);
-    assert(a, 'the browser never went to the tenant\'s /authorize');
-    assert(a.searchParams.get('code_challenge_method') === 'S256' && a.searchParams.get('code_challenge'), `no PKCE (S256) on /authorize: ${a.search}`);
-    assert(a.searchParams.get('state') && a.searchParams.get('scope')?.includes('offline_access'), `/authorize without state or offline_access: ${a.search}`);
-    assert(c && c.searchParams.get('code') && c.searchParams.get('state') === a.searchParams.get('state'), 'the callback did not carry the code and the same state');
+    assert(a, "the browser never went to the tenant's /authorize");
+    assert(
+      a.searchParams.get('code_challenge_method') === 'S256' && a.searchParams.get('code_challenge'),
+      `no PKCE (S256) on /authorize: ${a.search}`,
+    );
+    assert(
+      a.searchParams.get('state') && a.searchParams.get('scope')?.includes('offline_access'),
+      `/authorize without state or offline_access: ${a.search}`,
+    );
+    assert(
+      c?.searchParams.get('code') && c.searchParams.get('state') === a.searchParams.get('state'),
+      'the callback did not carry the code and the same state',
+    );
     const cookie = await refreshCookie(context, o.api);
     assert(cookie, `Chromium holds no ${REFRESH_COOKIE} cookie for ${o.api} after the login (dropped or never set)`);
-    assert(cookie.httpOnly && cookie.secure && cookie.sameSite === 'Strict', `the refresh cookie is not HttpOnly; Secure; SameSite=Strict: ${JSON.stringify(cookie)}`);
+    assert(
+      cookie.httpOnly && cookie.secure && cookie.sameSite === 'Strict',
+      `the refresh cookie is not HttpOnly; Secure; SameSite=Strict: ${JSON.stringify(cookie)}`,
+    );
     const visible = await page.evaluate(() => document.cookie);
     assert(!visible.includes(REFRESH_COOKIE), 'the page script can read the refresh cookie');
     const text = (await session(page)).text;
@@ -234,7 +304,10 @@ export async function journey(rec: Recorder, context: BrowserContext, page: Page
   await step('reload restores the session', async () => {
     await openPage(page, `${o.origin}/`);
     const s = await session(page);
-    assert(s.state === 'logged-in' && s.note.includes('restored'), `after a reload the page says ${s.state} "${s.text}" "${s.note}"`);
+    assert(
+      s.state === 'logged-in' && s.note.includes('restored'),
+      `after a reload the page says ${s.state} "${s.text}" "${s.note}"`,
+    );
     return `${s.text}: ${s.note}`;
   });
 
@@ -263,8 +336,18 @@ export async function journey(rec: Recorder, context: BrowserContext, page: Page
   });
 }
 
-/** Bytes waiting unread on established connections to `port`: a request that reached a stopped API. */
-function unreadBytes(port: number): number {
+/**
+ * Bytes waiting unread on a connection to the stack's API: a request that reached a stopped API. With
+ * API_TRANSPORT=unix, on the accepted ends of its socket (iproute2's `ss -x` reads their receive queues,
+ * which /proc/net/unix does not show); with tcp, on established connections to API_PORT.
+ */
+function unreadBytes(stack: Stack): number {
+  const socket = path.join(runDir(stack), 'api.sock');
+  if (existsSync(socket)) {
+    const out = spawnSync('ss', ['-xHn', 'src', socket], { encoding: 'utf8' }).stdout ?? '';
+    return Math.max(0, ...out.split('\n').map((line) => Number(line.trim().split(/\s+/)[2] ?? 0) || 0));
+  }
+  const port = stack.apiPort;
   let total = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let lines: string[];
@@ -298,7 +381,8 @@ async function healthy(stack: Stack): Promise<void> {
 export async function failures(rec: Recorder, page: Page, stack: Stack, upstreamTimeout: number): Promise<void> {
   const origin = HTTPS_ORIGIN.origin;
   const step = (name: string, check: (since: () => string[]) => Promise<string>) => rec.step(name, origin, page, check);
-  const proxyMade = 'direct mode has no proxy in front of the API: nothing can answer 502/504 for it, so the browser sees a network error (docs/rollback.md)';
+  const proxyMade =
+    'direct mode has no proxy in front of the API: nothing can answer 502/504 for it, so the browser sees a network error (docs/rollback.md)';
   if (stack.mode !== 'sidecar') {
     rec.notApplicable('API hung: readable 504', origin, proxyMade);
     rec.notApplicable('API killed: GET served after restart', origin, proxyMade);
@@ -346,9 +430,9 @@ export async function failures(rec: Recorder, page: Page, stack: Stack, upstream
       await page.fill('#name', `in flight ${Date.now()}`);
       const before = await doneCount(page);
       await page.click('button[data-call="create"]');
-      // The POST has reached the stopped API when its bytes wait unread on a connection to API_PORT
+      // The POST has reached the stopped API when its bytes wait unread on a connection to it
       // (a watchdog probe is a short GET; the POST carries a bearer token, well over 600 bytes).
-      await waitFor(async () => unreadBytes(stack.apiPort) > 600, 30_000);
+      await waitFor(async () => unreadBytes(stack) > 600, 30_000);
       signal(pid, 'SIGKILL');
       const p = await waitDone(page, 'create', before, 30_000);
       assert(p.status === '502', `the POST in flight answered ${p.statusText} ${p.detail}`);
@@ -368,7 +452,10 @@ export async function databaseDown(rec: Recorder, page: Page): Promise<void> {
     await openPage(page, `${HTTPS_ORIGIN.origin}/`);
     const p = await clickCall(page, 'health');
     assert(p.status === '503', `/health answered ${p.statusText} with the database down`);
-    assert(p.detail.includes('db is failing') && p.body.includes('"failing": "db"'), `the page does not name db: "${p.detail}" ${p.body}`);
+    assert(
+      p.detail.includes('db is failing') && p.body.includes('"failing": "db"'),
+      `the page does not name db: "${p.detail}" ${p.body}`,
+    );
     assert(!since().some((l) => l.includes('CORS policy')), 'the browser logged a CORS error for the 503');
     return `503 "${p.detail}", readable on the page`;
   });
@@ -380,8 +467,22 @@ const CORS_REFUSED = 'has been blocked by CORS policy';
 export async function negatives(rec: Recorder, context: BrowserContext, page: Page): Promise<void> {
   const evil = `https://${HOSTS.evil}`;
   const api = HTTPS_ORIGIN.api;
-  const probe = (init: RequestInit & { path: string }) =>
-    page.evaluate(async ({ url, init }) => fetch(url, init).then((r) => `read ${r.status}`, (e: Error) => `rejected: ${e.message}`), { url: api + init.path, init: { ...init, path: undefined } });
+  // Only what crosses into the page as JSON: RequestInit itself (DOM's and @types/node's undici's) does not survive the serialisation types.
+  const probe = (init: {
+    path: string;
+    method?: string;
+    credentials: 'include' | 'omit' | 'same-origin';
+    headers?: Record<string, string>;
+    body?: string;
+  }) =>
+    page.evaluate(
+      async ({ url, init }) =>
+        fetch(url, init).then(
+          (r) => `read ${r.status}`,
+          (e: Error) => `rejected: ${e.message}`,
+        ),
+      { url: api + init.path, init: { ...init, path: undefined } },
+    );
 
   await rec.step('disallowed origin cannot read', evil, page, async (since) => {
     await openPage(page, `${evil}/?api=${encodeURIComponent(api)}`);
@@ -390,14 +491,23 @@ export async function negatives(rec: Recorder, context: BrowserContext, page: Pa
     assert(health.startsWith('rejected'), `a page on ${evil} could read /health: ${health}`);
     assert(p.outcome === 'blocked', `the list on ${evil} ended "${p.outcome}" ${p.statusText}`);
     const warning = await page.textContent('#origin-warning');
-    assert(warning?.includes('not allowed by the API\'s CORS policy') && (await page.isVisible('#origin-warning')), 'the page does not explain the origin refusal');
+    assert(
+      warning?.includes("not allowed by the API's CORS policy") && (await page.isVisible('#origin-warning')),
+      'the page does not explain the origin refusal',
+    );
     const logged = since().find((l) => l.includes(CORS_REFUSED) && l.includes(`from origin '${evil}'`));
     assert(logged, 'the console has no CORS refusal for the disallowed origin');
     return `fetch rejected (${health}); the page says "${warning}"; console: ${logged}`;
   });
 
   await rec.step('disallowed origin: preflight refused', evil, page, async (since) => {
-    const put = await probe({ path: '/api/v1/items/1', method: 'PUT', credentials: 'include', headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': 'zebra' }, body: '{}' });
+    const put = await probe({
+      path: '/api/v1/items/1',
+      method: 'PUT',
+      credentials: 'include',
+      headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': 'zebra' },
+      body: '{}',
+    });
     assert(put.startsWith('rejected'), `a preflighted PUT from ${evil} was readable: ${put}`);
     const logged = since().find((l) => l.includes(CORS_REFUSED) && l.includes('preflight'));
     assert(logged, 'the console has no preflight refusal');
@@ -408,15 +518,34 @@ export async function negatives(rec: Recorder, context: BrowserContext, page: Pa
     const before = await refreshCookie(context, api);
     assert(before, 'no app session to attack: the journey should have left one');
     const results = [
-      await probe({ path: '/api/v1/auth/refresh', method: 'POST', credentials: 'include', headers: { 'X-Requested-With': 'fetch' } }),
-      await probe({ path: '/api/v1/auth/logout', method: 'POST', credentials: 'include', headers: { 'X-Requested-With': 'fetch' } }),
+      await probe({
+        path: '/api/v1/auth/refresh',
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'X-Requested-With': 'fetch' },
+      }),
+      await probe({
+        path: '/api/v1/auth/logout',
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'X-Requested-With': 'fetch' },
+      }),
       // A "simple" request sends no preflight; SameSite=Strict keeps the cookie off it and the CSRF guard refuses it.
       await probe({ path: '/api/v1/auth/refresh', method: 'POST', credentials: 'include' }),
     ];
-    assert(results.every((r) => r.startsWith('rejected')), `a cookie endpoint was readable from ${evil}: ${results.join(' | ')}`);
+    assert(
+      results.every((r) => r.startsWith('rejected')),
+      `a cookie endpoint was readable from ${evil}: ${results.join(' | ')}`,
+    );
     const after = await refreshCookie(context, api);
-    assert(after && after.value === before.value, 'the app\'s refresh cookie changed (rotated or cleared) by requests from the disallowed origin');
-    assert(since().some((l) => l.includes(CORS_REFUSED)), 'the console has no CORS refusal');
+    assert(
+      after && after.value === before.value,
+      "the app's refresh cookie changed (rotated or cleared) by requests from the disallowed origin",
+    );
+    assert(
+      since().some((l) => l.includes(CORS_REFUSED)),
+      'the console has no CORS refusal',
+    );
     return `refresh and logout rejected (${results.length} attempts); the app's refresh cookie is unchanged`;
   });
 

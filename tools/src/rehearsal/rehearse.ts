@@ -1,9 +1,19 @@
 // The rehearsal's order of play: per mode, the journey from both origins, the disallowed origins, the failures, the repeated logins and the database down.
 import path from 'node:path';
-import { freePort } from '../harness/stack.ts';
-import { databaseDown, DEV_ORIGIN, failures, HTTPS_ORIGIN, journey, negatives, openPage, Recorder, repeatLogins } from './journey.ts';
+import { freePort } from '../../testkit/stack.ts';
+import {
+  DEV_ORIGIN,
+  databaseDown,
+  failures,
+  HTTPS_ORIGIN,
+  journey,
+  negatives,
+  openPage,
+  Recorder,
+  repeatLogins,
+} from './journey.ts';
 import type { Rehearsal } from './results.ts';
-import { newContext, startMode, startShared, stackEnv, type Mode, type Shared } from './topology.ts';
+import { type Mode, newContext, type Shared, stackEnv, startMode, startShared } from './topology.ts';
 
 export interface RehearseOptions {
   modes: Mode[];
@@ -19,7 +29,8 @@ export interface RehearseOptions {
 }
 
 /** Variables shown in the report: the policy and the tenant, never the client secret. */
-const SHOWN = /^(CORS_|UPSTREAM_TIMEOUT$|TRUSTED_PROXIES$|PROXY_FALLBACK$|AUTH0_(DOMAIN|AUDIENCE|CLIENT_ID|TENANT_CLAIM|LEEWAY)$)/;
+const SHOWN =
+  /^(CORS_|UPSTREAM_TIMEOUT$|TRUSTED_PROXIES$|PROXY_FALLBACK$|AUTH0_(DOMAIN|AUDIENCE|CLIENT_ID|TENANT_CLAIM|LEEWAY)$)/;
 
 export async function rehearse(opts: RehearseOptions): Promise<Rehearsal> {
   const rehearsal: Rehearsal = { startedAt: new Date().toISOString(), settings: {}, steps: [], logins: [], aborted: [] };
@@ -27,7 +38,12 @@ export async function rehearse(opts: RehearseOptions): Promise<Rehearsal> {
   const shared = await startShared(opts.workDir);
   try {
     for (const mode of opts.modes) {
-      const env = stackEnv(opts.env, { tenant: shared.tenant, egressPort: shared.edge.egressPort, caFile: shared.ca.caFile, dbFile: path.join(opts.workDir, `${mode}.db`) });
+      const env = stackEnv(opts.env, {
+        tenant: shared.tenant,
+        egressPort: shared.edge.egressPort,
+        caFile: shared.ca.caFile,
+        dbFile: path.join(opts.workDir, `${mode}.db`),
+      });
       rehearsal.settings = Object.fromEntries(Object.entries(env).filter(([k]) => SHOWN.test(k)));
       const rec = new Recorder(opts.outDir, mode);
       try {
@@ -44,7 +60,14 @@ export async function rehearse(opts: RehearseOptions): Promise<Rehearsal> {
   return rehearsal;
 }
 
-async function rehearseMode(shared: Shared, mode: Mode, env: Record<string, string>, rec: Recorder, rehearsal: Rehearsal, opts: RehearseOptions): Promise<void> {
+async function rehearseMode(
+  shared: Shared,
+  mode: Mode,
+  env: Record<string, string>,
+  rec: Recorder,
+  rehearsal: Rehearsal,
+  opts: RehearseOptions,
+): Promise<void> {
   opts.log(`${mode}: starting the stack behind the edge`);
   const run = await startMode(shared, mode, env);
   try {
@@ -71,7 +94,12 @@ async function rehearseMode(shared: Shared, mode: Mode, env: Record<string, stri
   }
   // A stack of its own: the database is unreachable from its start (its /health/live still answers).
   opts.log(`${mode}: database down`);
-  const down = await startMode(shared, mode, { ...env, DATABASE_URL: `postgresql://rehearsal@127.0.0.1:${await freePort()}/rehearsal` }, '/health/live');
+  const down = await startMode(
+    shared,
+    mode,
+    { ...env, DATABASE_URL: `postgresql://rehearsal@127.0.0.1:${await freePort()}/rehearsal` },
+    '/health/live',
+  );
   try {
     const page = await rec.watch(await (await newContext(down.browser)).newPage());
     await databaseDown(rec, page);

@@ -1,7 +1,8 @@
 // The rehearsal's HTML report: verdict first, then steps x origins x modes, login figures, failures with the browser's console, screenshots (pure rendering).
-import { grid, summariseLogins, verdict, type Rehearsal, type StepResult } from './results.ts';
+import { grid, type Rehearsal, type StepResult, summariseLogins, verdict } from './results.ts';
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const ms = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)} ms` : '–');
 const anchor = (s: StepResult): string => `s-${[s.mode, s.origin, s.step].join('-').replace(/[^A-Za-z0-9]+/g, '-')}`;
 
@@ -12,7 +13,9 @@ function cell(s: StepResult | undefined): string {
 }
 
 function stepBlock(s: StepResult): string {
-  const shot = s.screenshot ? `<a href="${esc(s.screenshot)}"><img src="${esc(s.screenshot)}" alt="the page after: ${esc(s.step)}" loading="lazy"></a>` : '';
+  const shot = s.screenshot
+    ? `<a href="${esc(s.screenshot)}"><img src="${esc(s.screenshot)}" alt="the page after: ${esc(s.step)}" loading="lazy"></a>`
+    : '';
   const consoleLines = s.console.length ? `<pre class="console">${esc(s.console.join('\n'))}</pre>` : '';
   return `<section id="${anchor(s)}" class="step ${s.outcome === 'n/a' ? 'na' : s.outcome}"><h3>${esc(s.step)} <small>${esc(s.mode)} · ${esc(s.origin)} · ${s.outcome} · ${ms(s.ms)}</small></h3>
 <p>${esc(s.detail)}</p>${consoleLines}${shot}</section>`;
@@ -25,19 +28,30 @@ export function renderReport(r: Rehearsal): string {
     ? `<div class="verdict safe">SAFE TO PRESENT: every step passed in every mode and origin, ${r.logins.map((l) => `${l.successes}/${l.attempts}`).join(' and ')} logins succeeded.</div>`
     : `<div class="verdict unsafe">NOT SAFE TO PRESENT: ${v.failed.length} step(s) failed${v.loginFailures ? `, ${v.loginFailures} login(s) failed` : ''}${r.aborted.length ? `, ${r.aborted.length} mode(s) aborted` : ''}.<ul>${[
         ...r.aborted.map((a) => `<li>${esc(a)}</li>`),
-        ...v.failed.map((s) => `<li><a href="#${anchor(s)}">${esc(s.step)}</a> (${esc(s.mode)}, ${esc(s.origin)}): ${esc(s.detail)}</li>`),
+        ...v.failed.map(
+          (s) => `<li><a href="#${anchor(s)}">${esc(s.step)}</a> (${esc(s.mode)}, ${esc(s.origin)}): ${esc(s.detail)}</li>`,
+        ),
       ].join('')}</ul></div>`;
   const head = `<tr><th>origin</th><th>step</th>${g.modes.map((m) => `<th>${esc(m)}</th>`).join('')}</tr>`;
-  const rows = g.rows.map((r, i) => {
-    const first = i === 0 || g.rows[i - 1]!.origin !== r.origin;
-    const span = g.rows.filter((x) => x.origin === r.origin).length;
-    const origin = first ? `<th rowspan="${span}">${esc(r.origin)}</th>` : '';
-    return `<tr>${origin}<td>${esc(r.step)}</td>${g.modes.map((m) => cell(g.cell(r.origin, r.step, m))).join('')}</tr>`;
-  }).join('\n');
-  const logins = r.logins.map(summariseLogins).map((l) =>
-    `<tr><td>${esc(l.mode)}</td><td>${l.successes}/${l.attempts}</td><td>${ms(l.medianMs)}</td><td>${ms(l.p95Ms)}</td></tr>`).join('');
+  const rows = g.rows
+    .map((r, i) => {
+      const first = i === 0 || g.rows[i - 1]!.origin !== r.origin;
+      const span = g.rows.filter((x) => x.origin === r.origin).length;
+      const origin = first ? `<th rowspan="${span}">${esc(r.origin)}</th>` : '';
+      return `<tr>${origin}<td>${esc(r.step)}</td>${g.modes.map((m) => cell(g.cell(r.origin, r.step, m))).join('')}</tr>`;
+    })
+    .join('\n');
+  const logins = r.logins
+    .map(summariseLogins)
+    .map(
+      (l) =>
+        `<tr><td>${esc(l.mode)}</td><td>${l.successes}/${l.attempts}</td><td>${ms(l.medianMs)}</td><td>${ms(l.p95Ms)}</td></tr>`,
+    )
+    .join('');
   const loginFailures = r.logins.flatMap((l) => l.failures.map((f) => `<li>${esc(l.mode)}: ${esc(f)}</li>`)).join('');
-  const settings = Object.entries(r.settings).map(([k, val]) => `<tr><td><code>${esc(k)}</code></td><td><code>${esc(val)}</code></td></tr>`).join('');
+  const settings = Object.entries(r.settings)
+    .map(([k, val]) => `<tr><td><code>${esc(k)}</code></td><td><code>${esc(val)}</code></td></tr>`)
+    .join('');
   const failedFirst = [...r.steps].sort((a, b) => Number(b.outcome === 'fail') - Number(a.outcome === 'fail'));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>edge-sidecar rehearsal ${esc(r.startedAt)}</title>

@@ -1,5 +1,5 @@
 // What a rehearsal found: one result per step x origin x mode, the login figures, and the verdict (pure).
-import { median, percentileSorted } from '../bench/stats.ts';
+import { median, percentileSorted } from '../../bench/lib/stats.ts';
 
 export type Outcome = 'pass' | 'fail' | 'n/a';
 
@@ -36,7 +36,13 @@ export interface LoginSummary {
 
 export function summariseLogins(f: LoginFigures): LoginSummary {
   const sorted = [...f.ms].sort((a, b) => a - b);
-  return { mode: f.mode, attempts: f.attempts, successes: f.successes, medianMs: median(sorted), p95Ms: percentileSorted(sorted, 95) };
+  return {
+    mode: f.mode,
+    attempts: f.attempts,
+    successes: f.successes,
+    medianMs: median(sorted),
+    p95Ms: percentileSorted(sorted, 95),
+  };
 }
 
 export interface Rehearsal {
@@ -58,12 +64,17 @@ export function verdict(r: Rehearsal): { safe: boolean; failed: StepResult[]; lo
 }
 
 /** Rows: each (origin, step) in first-seen order; columns: the modes in first-seen order. */
-export function grid(steps: readonly StepResult[]): { rows: { origin: string; step: string }[]; modes: string[]; cell: (origin: string, step: string, mode: string) => StepResult | undefined } {
+export function grid(steps: readonly StepResult[]): {
+  rows: { origin: string; step: string }[];
+  modes: string[];
+  cell: (origin: string, step: string, mode: string) => StepResult | undefined;
+} {
   const key = (...parts: string[]): string => parts.join('\u0000');
   const origins = [...new Set(steps.map((s) => s.origin))];
   // Grouped by origin (a report row block per origin), steps in the order they ran within it.
-  const rows = [...new Map(steps.map((s) => [key(s.origin, s.step), { origin: s.origin, step: s.step }])).values()]
-    .sort((a, b) => origins.indexOf(a.origin) - origins.indexOf(b.origin));
+  const rows = [...new Map(steps.map((s) => [key(s.origin, s.step), { origin: s.origin, step: s.step }])).values()].sort(
+    (a, b) => origins.indexOf(a.origin) - origins.indexOf(b.origin),
+  );
   const modes = [...new Set(steps.map((s) => s.mode))];
   const index = new Map(steps.map((s) => [key(s.origin, s.step, s.mode), s]));
   return { rows, modes, cell: (origin, step, mode) => index.get(key(origin, step, mode)) };

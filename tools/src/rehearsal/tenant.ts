@@ -40,7 +40,13 @@ export const TENANT = {
   /** Refresh token rotation on (reuse of a spent one revokes the family); absolute lifetime 30 days. */
   refreshTokenRotation: true,
   refreshTokenTtl: 30 * 24 * 3600,
-  devUser: { sub: 'auth0|rehearsal-user', email: 'demo@zebra.associates', name: 'Demo User', tenantId: 'zebra', permissions: ['read:items', 'write:items'] },
+  devUser: {
+    sub: 'auth0|rehearsal-user',
+    email: 'demo@zebra.associates',
+    name: 'Demo User',
+    tenantId: 'zebra',
+    permissions: ['read:items', 'write:items'],
+  },
 } as const;
 
 /** Stand-in options for the rehearsal's tenant (the client secret is generated per run). */

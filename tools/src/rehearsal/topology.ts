@@ -1,12 +1,12 @@
 // The production topology on one machine: TLS edge -> sidecar (or direct) stack, the tenant behind the edge, the page on both origins, and Chromium resolving every name to loopback.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { startStandin, type Standin } from '../auth0-standin/standin.ts';
-import { startDemoPage, type DemoServer } from '../demo/server.ts';
-import { freePort, startStack, type Stack } from '../harness/stack.ts';
-import { makeCa, trustInNss, type RehearsalCa } from './ca.ts';
-import { startEdge, type Edge, type Routes } from './edge.ts';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { freePort, type Stack, startStack } from '../../testkit/stack.ts';
+import { type Standin, startStandin } from '../auth0-standin/standin.ts';
+import { type DemoServer, startDemoPage } from '../demo/server.ts';
+import { makeCa, type RehearsalCa, trustInNss } from './ca.ts';
+import { type Edge, type Routes, startEdge } from './edge.ts';
 import { HOSTS, tenantOptions } from './tenant.ts';
 
 export type Mode = 'sidecar' | 'direct';
@@ -15,14 +15,29 @@ export type Mode = 'sidecar' | 'direct';
 export const DEV = { pagePort: 3001, apiPort: 8080 } as const;
 
 /** Variables the rehearsal decides for the stack; anything else comes from the caller's environment. */
-const OWNED = new Set(['PATH', 'PORT', 'PROXY_MODE', 'API_PORT', 'APP_MODULE', 'PYTHONPATH', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'SSL_CERT_FILE']);
+const OWNED = new Set([
+  'PATH',
+  'PORT',
+  'PROXY_MODE',
+  'API_PORT',
+  'APP_MODULE',
+  'PYTHONPATH',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'SSL_CERT_FILE',
+]);
 const isAuth0 = (name: string): boolean => name.startsWith('AUTH0_');
 
 /**
  * The stack's environment: the caller's (so `CORS_ALLOW_ORIGINS=... make rehearse` rehearses that policy,
  * as `make serve` would serve it), the rehearsal's tenant, and defaults the caller may override.
  */
-export function stackEnv(caller: NodeJS.ProcessEnv, parts: { tenant: Standin; egressPort: number; caFile: string; dbFile: string }): Record<string, string> {
+export function stackEnv(
+  caller: NodeJS.ProcessEnv,
+  parts: { tenant: Standin; egressPort: number; caFile: string; dbFile: string },
+): Record<string, string> {
   const passed = Object.fromEntries(
     Object.entries(caller).filter((e): e is [string, string] => e[1] !== undefined && !OWNED.has(e[0]) && !isAuth0(e[0])),
   );
@@ -84,7 +99,14 @@ export async function startShared(dir: string): Promise<Shared> {
   const routes: Routes = { [HOSTS.app]: pagePort, [HOSTS.evil]: pagePort, [HOSTS.tenant]: tenant.port };
   const edge = await startEdge(routes, ca);
   return {
-    dir, ca, home, tenant, page, pagePort, edge, routes,
+    dir,
+    ca,
+    home,
+    tenant,
+    page,
+    pagePort,
+    edge,
+    routes,
     close: async () => {
       await Promise.allSettled([edge.close(), page.close(), tenant.stop()]);
     },
@@ -99,7 +121,12 @@ export interface ModeRun {
 }
 
 /** One stack in `mode` behind the edge (as api.zebra.associates and localhost:8080), and a browser for it. */
-export async function startMode(shared: Shared, mode: Mode, env: Record<string, string>, readyPath = '/health'): Promise<ModeRun> {
+export async function startMode(
+  shared: Shared,
+  mode: Mode,
+  env: Record<string, string>,
+  readyPath = '/health',
+): Promise<ModeRun> {
   const stack = await startStack({ mode, fakeApp: false, env, readyPath, readyTimeoutMs: 120_000 });
   shared.routes[HOSTS.api] = stack.port;
   let browser: Browser;
@@ -110,7 +137,9 @@ export async function startMode(shared: Shared, mode: Mode, env: Record<string, 
     throw err;
   }
   return {
-    mode, stack, browser,
+    mode,
+    stack,
+    browser,
     close: async () => {
       await browser.close().catch(() => undefined);
       await stack.stop();

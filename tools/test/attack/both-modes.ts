@@ -1,7 +1,7 @@
 // The attack suites' fixtures: one sidecar and one direct stack with the same options, and raw header lines sent to the fake app.
 import { after, before } from 'node:test';
-import { request, type RawResponse } from '../../src/harness/http.ts';
-import { startStack, type Stack, type StackOptions } from '../../src/harness/stack.ts';
+import { type RawResponse, request } from '../../testkit/http.ts';
+import { type Stack, type StackOptions, startStack } from '../../testkit/stack.ts';
 
 export const MODES = ['sidecar', 'direct'] as const;
 export type Mode = (typeof MODES)[number];
@@ -10,7 +10,9 @@ export type Mode = (typeof MODES)[number];
  * Starts a stack in each mode before the enclosing describe's tests and stops both after them; the array
  * is filled by then, sidecar first. `options` may depend on the mode (e.g. a database file per stack).
  */
-export function stacksInBothModes(options: Omit<StackOptions, 'mode'> | ((mode: Mode) => Omit<StackOptions, 'mode'>) = {}): Stack[] {
+export function stacksInBothModes(
+  options: Omit<StackOptions, 'mode'> | ((mode: Mode) => Omit<StackOptions, 'mode'>) = {},
+): Stack[] {
   const stacks: Stack[] = [];
   before(async () => {
     const of = (mode: Mode) => (typeof options === 'function' ? options(mode) : options);

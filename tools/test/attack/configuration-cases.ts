@@ -1,4 +1,4 @@
-// Issue 13 class 6: configuration the entrypoint must refuse, one case table shared by the native attack suite
+// docs/security.md §6: configuration the entrypoint must refuse, one case table shared by the native attack suite
 // (configuration.test.ts, both modes) and the image (tools/test/container/image.test.ts).
 import assert from 'node:assert/strict';
 
@@ -7,7 +7,9 @@ export const arabic = (s: string): string => s.replace(/[0-9]/g, (d) => String.f
 const SUPERSCRIPT_TWO = '\u00b2';
 const SECRET = 's3cret-pw';
 const PUBLIC = (suffix: string): RegExp =>
-  new RegExp(`${suffix.replace(/\./g, '\\.')} is a public suffix, so every registrable name under .* would get credentialed CORS; list the origins or use a wildcard under your own domain$`);
+  new RegExp(
+    `${suffix.replace(/\./g, '\\.')} is a public suffix, so every registrable name under .* would get credentialed CORS; list the origins or use a wildcard under your own domain$`,
+  );
 
 /** [variable, value, what the line must say after `VARIABLE: `]. */
 export const REFUSED_BY_ENTRYPOINT: [variable: string, value: string, says: RegExp][] = [
@@ -29,11 +31,19 @@ export const REFUSED_BY_ENTRYPOINT: [variable: string, value: string, says: RegE
   ['DB_HEALTH_TIMEOUT', '0', /above 0, at most 60/],
   ['DATABASE_URL', `mysql://app:${SECRET}@db.internal/app`, /uses unsupported driver 'mysql'/],
   ['DATABASE_URL', `postgresql://app:${SECRET}@db.internal:port/app`, /could not be parsed/],
-  ['CORS_ORIGINS', 'https://app.zebra.associates', /not read by the sidecar, whose variable is CORS_ALLOW_ORIGINS \(same format\); unset CORS_ORIGINS or rename it to CORS_ALLOW_ORIGINS$/],
+  [
+    'CORS_ORIGINS',
+    'https://app.zebra.associates',
+    /not read by the sidecar, whose variable is CORS_ALLOW_ORIGINS \(same format\); unset CORS_ORIGINS or rename it to CORS_ALLOW_ORIGINS$/,
+  ],
 ];
 
 /** Checks one entrypoint refusal: exit 2, one line `edge-sidecar: invalid configuration: VAR: ...`. */
-export function assertOneLineRefusal(result: { code: number | null; stdout: string; stderr: string }, variable: string, says: RegExp): void {
+export function assertOneLineRefusal(
+  result: { code: number | null; stdout: string; stderr: string },
+  variable: string,
+  says: RegExp,
+): void {
   assert.equal(result.code, 2, result.stderr);
   const lines = result.stderr.split('\n').filter((l) => l.trim());
   assert.equal(lines.length, 1, `exactly one line on stderr:\n${result.stderr}`);

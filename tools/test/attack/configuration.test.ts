@@ -1,4 +1,4 @@
-// Attack suite, issue 13 class 6: configuration that must be refused. Each case runs the real entrypoint
+// Attack suite, docs/security.md §6: configuration that must be refused. Each case runs the real entrypoint
 // (deploy/entrypoint.py, natively) in both modes: exit code 2 and exactly one plain line on stderr naming the
 // variable, no traceback, nothing started. The same table's entrypoint cases run in the image too
 // (tools/test/container/image.test.ts). Variables the reference API reads itself (AUTH0_*) are refused by
@@ -8,10 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { DEFAULT_AUDIENCE, freePorts, runEntrypoint } from '../../src/harness/stack.ts';
+import { DEFAULT_AUDIENCE, freePorts, runEntrypoint } from '../../testkit/stack.ts';
 import { MODES } from './both-modes.ts';
 import { arabic, assertOneLineRefusal, fullwidth, REFUSED_BY_ENTRYPOINT } from './configuration-cases.ts';
-
 
 for (const mode of MODES) {
   describe(`configuration refused by the entrypoint, ${mode} mode`, { concurrency: 2 }, () => {

@@ -1,4 +1,4 @@
-// Attack suite, issue 13 class 7: information and hygiene. Through the real stacks, in both modes:
+// Attack suite, docs/security.md §7: information and hygiene. Through the real stacks, in both modes:
 // no response names the server software (Server, Via), whoever made it (the API, uvicorn itself, Caddy's
 // own 4xx, its 502/503/504); no redirect is ever built from the caller's Host (a trailing-slash redirect
 // used to send `/api/v1/items/` to any host the caller named); the OpenAPI docs are off unless API_DOCS
@@ -6,12 +6,11 @@
 // Upgrade: the edge speaks HTTP/1.1 to the container, so h2c would only be another parser to attack.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import { request, values, type RawResponse } from '../../src/harness/http.ts';
-import { freePorts, runEntrypoint, supervisorctl } from '../../src/harness/stack.ts';
+import { type RawResponse, request, values } from '../../testkit/http.ts';
+import { POLICY_ENV } from '../../testkit/policy.ts';
+import { freePorts, runEntrypoint, supervisorctl } from '../../testkit/stack.ts';
 import { MODES, stacksInBothModes } from './both-modes.ts';
-import { POLICY_ENV } from '../integration/policy.ts';
 
 const ORIGIN = 'http://localhost:3001';
 const FOREIGN = 'https://evil.test';
@@ -65,17 +64,39 @@ interface Case {
 /** Answers of every kind the reference API and the proxy give, none of which may name the software. */
 const ANSWERS: Case[] = [
   { name: 'success: /health/live', method: 'GET', path: '/health/live', status: 200 },
-  { name: 'success with CORS: /health/live from the allowed origin', method: 'GET', path: '/health/live', headers: { Origin: ORIGIN }, status: 200 },
+  {
+    name: 'success with CORS: /health/live from the allowed origin',
+    method: 'GET',
+    path: '/health/live',
+    headers: { Origin: ORIGIN },
+    status: 200,
+  },
   { name: 'success: /health (readiness, through the proxy)', method: 'GET', path: '/health', status: 200 },
   { name: '405: HEAD /health/live (the API declares GET only)', method: 'HEAD', path: '/health/live', status: 405 },
   { name: '401: /api/v1/items without a token', method: 'GET', path: '/api/v1/items', headers: { Origin: ORIGIN }, status: 401 },
   { name: '404: unknown path', method: 'GET', path: '/no/such/path', status: 404 },
   { name: '405: DELETE /health/live', method: 'DELETE', path: '/health/live', status: 405 },
-  { name: '403: cookie-bound POST without X-Requested-With', method: 'POST', path: '/api/v1/auth/refresh', headers: { Origin: ORIGIN }, status: 403 },
-  { name: 'preflight granted (204)', method: 'OPTIONS', path: '/api/v1/items',
-    headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' }, status: 204 },
-  { name: 'preflight refused (403)', method: 'OPTIONS', path: '/api/v1/items',
-    headers: { Origin: FOREIGN, 'Access-Control-Request-Method': 'POST' }, status: 403 },
+  {
+    name: '403: cookie-bound POST without X-Requested-With',
+    method: 'POST',
+    path: '/api/v1/auth/refresh',
+    headers: { Origin: ORIGIN },
+    status: 403,
+  },
+  {
+    name: 'preflight granted (204)',
+    method: 'OPTIONS',
+    path: '/api/v1/items',
+    headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' },
+    status: 204,
+  },
+  {
+    name: 'preflight refused (403)',
+    method: 'OPTIONS',
+    path: '/api/v1/items',
+    headers: { Origin: FOREIGN, 'Access-Control-Request-Method': 'POST' },
+    status: 403,
+  },
 ];
 
 const HOSTS = ['evil.example', 'evil.example:8443', 'app.zebra.associates', '127.0.0.1'];
@@ -100,14 +121,17 @@ function offSite(location: string): boolean {
 }
 
 /** HTTP/2 connection preface and an empty SETTINGS frame, as a prior-knowledge h2c client sends them. */
-const H2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+const H2_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+]);
 
 /** Whether an answer begins with an HTTP/2 SETTINGS frame (type 4 on stream 0): an h2c server's first words. */
 function isH2Settings(answer: Buffer): boolean {
   return answer.length >= 9 && answer[3] === 0x04 && answer.readUInt32BE(5) === 0;
 }
 
-describe('attack: information and hygiene (issue 13 class 7), reference API, sidecar and direct', () => {
+describe('attack: information and hygiene (docs/security.md §7), reference API, sidecar and direct', () => {
   const stacks = stacksInBothModes({ fakeApp: false, env: POLICY_ENV });
 
   for (const c of ANSWERS) {
@@ -122,9 +146,17 @@ describe('attack: information and hygiene (issue 13 class 7), reference API, sid
 
   test('no Server/Via on the 400 the HTTP layer itself makes for a malformed request line', async () => {
     for (const stack of stacks) {
-      const answer = await rawExchange(stack.port, Buffer.from('GET /health/live HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 'latin1'), headComplete);
+      const answer = await rawExchange(
+        stack.port,
+        Buffer.from('GET /health/live HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 'latin1'),
+        headComplete,
+      );
       const { status, headers } = rawHeaders(answer);
-      assert.equal(status, 400, `${stack.mode}: malformed request: 400 (${JSON.stringify(answer.toString('latin1').slice(0, 80))})`);
+      assert.equal(
+        status,
+        400,
+        `${stack.mode}: malformed request: 400 (${JSON.stringify(answer.toString('latin1').slice(0, 80))})`,
+      );
       assertAnonymous({ status, headers, body: '' }, `${stack.mode}: malformed request`);
     }
   });
@@ -173,7 +205,10 @@ describe('attack: information and hygiene (issue 13 class 7), reference API, sid
       assert.ok(!isH2Settings(answer), `${stack.mode}: the server spoke HTTP/2 (${answer.subarray(0, 24).toString('hex')})`);
       // Either nothing (closed) or an HTTP/1.x error, never a 2xx.
       const text = answer.toString('latin1');
-      assert.ok(text === '' || /^HTTP\/1\.[01] [45]\d\d /.test(text), `${stack.mode}: answer ${JSON.stringify(text.slice(0, 60))}`);
+      assert.ok(
+        text === '' || /^HTTP\/1\.[01] [45]\d\d /.test(text),
+        `${stack.mode}: answer ${JSON.stringify(text.slice(0, 60))}`,
+      );
     }
   });
 
@@ -212,7 +247,10 @@ describe('attack: API_DOCS=true turns the OpenAPI docs on (local use), sidecar a
     for (const stack of stacks) {
       for (const p of ['/docs/', '/api/v1/items/', '//evil.example/docs/']) {
         const res = await request(stack.base + p, { headers: { Host: 'evil.example' } });
-        assert.ok(res.status < 300 || res.status >= 400, `${stack.mode}: ${p} -> ${res.status} ${values(res, 'location').join(' ')}`);
+        assert.ok(
+          res.status < 300 || res.status >= 400,
+          `${stack.mode}: ${p} -> ${res.status} ${values(res, 'location').join(' ')}`,
+        );
         assert.ok(!values(res, 'location').some(offSite), `${stack.mode}: ${p}`);
       }
     }
@@ -223,18 +261,23 @@ describe('attack: API_DOCS must be a boolean', () => {
   for (const mode of MODES) {
     test(`${mode}: API_DOCS=maybe stops the start with one line naming API_DOCS and exit 2`, async () => {
       const [port, apiPort, issuerPort] = await freePorts(3);
-      const res = await runEntrypoint({
-        PORT: String(port), API_PORT: String(apiPort), PROXY_MODE: mode,
-        AUTH0_ISSUER: `http://127.0.0.1:${issuerPort}/`, AUTH0_AUDIENCE: 'https://api.zebra.associates',
-        API_DOCS: 'maybe',
-      }, 30_000);
+      const res = await runEntrypoint(
+        {
+          PORT: String(port),
+          API_PORT: String(apiPort),
+          PROXY_MODE: mode,
+          AUTH0_ISSUER: `http://127.0.0.1:${issuerPort}/`,
+          AUTH0_AUDIENCE: 'https://api.zebra.associates',
+          API_DOCS: 'maybe',
+        },
+        30_000,
+      );
       assert.equal(res.code, 2, `${mode}: exit code\n${res.stderr.slice(-2000)}`);
       assert.match(res.stderr, /API_DOCS/, `${mode}: the refusal names the variable`);
       assert.doesNotMatch(res.stderr, /Traceback/, `${mode}: no traceback`);
     });
   }
 });
-
 
 describe('attack: no Server/Via on the answers the proxy and uvicorn make themselves (fake app)', () => {
   const stacks = stacksInBothModes({ env: { ...POLICY_ENV, UPSTREAM_TIMEOUT: '2' } });

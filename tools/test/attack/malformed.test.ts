@@ -1,4 +1,4 @@
-// Attack suite, issue 13 class 4: malformed input. Every bad body, query, path or header gets a JSON 4xx
+// Attack suite, docs/security.md §4: malformed input. Every bad body, query, path or header gets a JSON 4xx
 // {"detail", "error"} with CORS for the allowed origin, never a 500, never a traceback in the logs, and
 // sidecar and direct answer alike. The cases are what broke FastAPI's error encoding (a lone UTF-16
 // surrogate, NaN, bytes that are not UTF-8), what a database cannot store (NUL) and what Python's JSON
@@ -10,10 +10,10 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startStandin, type Standin } from '../../src/auth0-standin/standin.ts';
-import { loginThroughApi } from '../../src/harness/auth.ts';
-import { tokens, values, type RawResponse } from '../../src/harness/http.ts';
-import { startStack, type Stack } from '../../src/harness/stack.ts';
+import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { loginThroughApi } from '../../testkit/auth.ts';
+import { type RawResponse, tokens, values } from '../../testkit/http.ts';
+import { type Stack, startStack } from '../../testkit/stack.ts';
 
 const ORIGIN = 'http://localhost:3001';
 const LOGIN = '/api/v1/auth/login';
@@ -28,7 +28,8 @@ function raw(url: string, opts: { method: string; headers: Record<string, string
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const headers: [string, string][] = [];
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+          headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
         resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
       });
       res.on('error', reject);
@@ -99,18 +100,56 @@ const CASES: Case[] = [
   { name: 'query: an encoded lone surrogate', method: 'GET', path: `${ITEMS}?limit=%ED%A0%80`, token: true, status: 422 },
   { name: 'query: bytes that are not UTF-8', method: 'GET', path: `${ITEMS}?limit=%FF%FE`, token: true, status: 422 },
   { name: 'query: NUL', method: 'GET', path: `${ITEMS}?limit=%00`, token: true, status: 422 },
-  { name: 'query: an integer of 5000 digits', method: 'GET', path: `${ITEMS}?limit=1${'0'.repeat(5000)}`, token: true, status: 422 },
-  { name: 'query: an encoded lone surrogate, unauthenticated', method: 'GET', path: '/api/v1/auth/auth0-url?redirect_uri=%ED%A0%80', status: 400 },
+  {
+    name: 'query: an integer of 5000 digits',
+    method: 'GET',
+    path: `${ITEMS}?limit=1${'0'.repeat(5000)}`,
+    token: true,
+    status: 422,
+  },
+  {
+    name: 'query: an encoded lone surrogate, unauthenticated',
+    method: 'GET',
+    path: '/api/v1/auth/auth0-url?redirect_uri=%ED%A0%80',
+    status: 400,
+  },
   { name: 'path: an encoded lone surrogate', method: 'GET', path: `${ITEMS}/%ED%A0%80`, token: true, status: 422 },
   { name: 'path: NUL', method: 'GET', path: `${ITEMS}/%00`, token: true, status: 422 },
   { name: 'path: an integer of 5000 digits', method: 'GET', path: `${ITEMS}/1${'0'.repeat(5000)}`, token: true, status: 422 },
   { name: 'path: unknown, with an encoded surrogate', method: 'GET', path: '/no-such-path/%ED%A0%80', status: 404 },
   { name: 'method: not allowed', method: 'PATCH', path: ITEMS, token: true, status: 405 },
-  { name: 'header: X-Tenant-ID of latin-1 bytes', method: 'GET', path: ITEMS, token: true, headers: { 'X-Tenant-ID': '\u00ff\u00fe' }, status: 403 },
-  { name: 'header: X-Tenant-ID of UTF-8 surrogate bytes', method: 'GET', path: ITEMS, token: true, headers: { 'X-Tenant-ID': '\u00ed\u00a0\u0080' }, status: 403 },
-  { name: 'header: Authorization of latin-1 bytes', method: 'GET', path: ITEMS, headers: { Authorization: 'Bearer \u00ff\u00fe\u0080' }, status: 401 },
-  { name: 'header: login cookie of latin-1 bytes', method: 'POST', path: LOGIN, body: b('{"code": "c", "state": "s"}'), type: JSON_TYPE,
-    headers: { 'X-Requested-With': 'fetch', Cookie: 'edge_auth_tx=\u00ff\u00fe' }, status: 400 },
+  {
+    name: 'header: X-Tenant-ID of latin-1 bytes',
+    method: 'GET',
+    path: ITEMS,
+    token: true,
+    headers: { 'X-Tenant-ID': '\u00ff\u00fe' },
+    status: 403,
+  },
+  {
+    name: 'header: X-Tenant-ID of UTF-8 surrogate bytes',
+    method: 'GET',
+    path: ITEMS,
+    token: true,
+    headers: { 'X-Tenant-ID': '\u00ed\u00a0\u0080' },
+    status: 403,
+  },
+  {
+    name: 'header: Authorization of latin-1 bytes',
+    method: 'GET',
+    path: ITEMS,
+    headers: { Authorization: 'Bearer \u00ff\u00fe\u0080' },
+    status: 401,
+  },
+  {
+    name: 'header: login cookie of latin-1 bytes',
+    method: 'POST',
+    path: LOGIN,
+    body: b('{"code": "c", "state": "s"}'),
+    type: JSON_TYPE,
+    headers: { 'X-Requested-With': 'fetch', Cookie: 'edge_auth_tx=\u00ff\u00fe' },
+    status: 400,
+  },
 ];
 
 interface Outcome {
@@ -143,15 +182,20 @@ function outcome(res: RawResponse): Outcome {
   };
 }
 
-describe('attack: malformed input (issue 13 class 4), sidecar and direct alike', () => {
+describe('attack: malformed input (docs/security.md §4), sidecar and direct alike', () => {
   let standin: Standin;
   const stacks: Stack[] = [];
   const tokenOf = new Map<Stack, string>();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-attack-malformed-'));
   before(async () => {
     standin = await startStandin({ port: 0 });
-    stacks.push(...(await Promise.all((['sidecar', 'direct'] as const).map((mode) =>
-      startStack({ mode, fakeApp: false, auth: standin, env: { DATABASE_URL: `sqlite:///${dataDir}/${mode}.db` } })))));
+    stacks.push(
+      ...(await Promise.all(
+        (['sidecar', 'direct'] as const).map((mode) =>
+          startStack({ mode, fakeApp: false, auth: standin, env: { DATABASE_URL: `sqlite:///${dataDir}/${mode}.db` } }),
+        ),
+      )),
+    );
     for (const stack of stacks) {
       const login = await loginThroughApi(stack.base, { origin: ORIGIN, redirectUri: `${ORIGIN}/callback` });
       tokenOf.set(stack, login.accessToken);
@@ -176,19 +220,31 @@ describe('attack: malformed input (issue 13 class 4), sidecar and direct alike',
         const o = outcome(res);
         got.push(o);
         const want: Outcome = {
-          status: c.status, json: true, error: o.error.startsWith('no error') ? 'an error code' : o.error, detail: 'string',
-          acao: [ORIGIN], credentials: ['true'], varyOrigin: true,
+          status: c.status,
+          json: true,
+          error: o.error.startsWith('no error') ? 'an error code' : o.error,
+          detail: 'string',
+          acao: [ORIGIN],
+          credentials: ['true'],
+          varyOrigin: true,
         };
-        if (JSON.stringify(o) !== JSON.stringify(want)) failures.push(`${stack.mode}: got ${JSON.stringify(o)}\n  want ${JSON.stringify(want)}`);
+        if (JSON.stringify(o) !== JSON.stringify(want))
+          failures.push(`${stack.mode}: got ${JSON.stringify(o)}\n  want ${JSON.stringify(want)}`);
         const newLogs = stack.logs().slice(logBefore);
-        if (/Traceback|Exception in ASGI application/.test(newLogs)) failures.push(`${stack.mode}: a traceback in the logs:\n${newLogs.slice(0, 1500)}`);
+        if (/Traceback|Exception in ASGI application/.test(newLogs))
+          failures.push(`${stack.mode}: a traceback in the logs:\n${newLogs.slice(0, 1500)}`);
       }
       assert.deepEqual(failures, [], failures.join('\n'));
       assert.deepEqual(got[0], got[1], 'sidecar and direct answer alike');
     });
   }
 
-  test('no traceback anywhere in either stack\'s logs', () => {
-    for (const stack of stacks) assert.doesNotMatch(stack.logs(), /Traceback|Exception in ASGI application/, `${stack.mode}:\n${stack.logs().slice(-3000)}`);
+  test("no traceback anywhere in either stack's logs", () => {
+    for (const stack of stacks)
+      assert.doesNotMatch(
+        stack.logs(),
+        /Traceback|Exception in ASGI application/,
+        `${stack.mode}:\n${stack.logs().slice(-3000)}`,
+      );
   });
 });

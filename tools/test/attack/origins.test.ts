@@ -1,13 +1,13 @@
-// Attack suite, issue 13 class 2: exactly one Origin. A request carrying several Origin lines (or, on a
+// Attack suite, docs/security.md §2: exactly one Origin. A request carrying several Origin lines (or, on a
 // preflight, several Access-Control-Request-Method lines) is never granted: no Access-Control-* at all, a
 // preflight gets the usual refusal 403. Every case runs through the real stack in both modes, which must
 // answer alike; and the contract holds everywhere: one ACAO at most, only for exactly one allowed origin,
 // never a joined value.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { tokens, values, type RawResponse } from '../../src/harness/http.ts';
+import { type RawResponse, tokens, values } from '../../testkit/http.ts';
+import { ALLOWED, POLICY_ENV } from '../../testkit/policy.ts';
 import { send, stacksInBothModes } from './both-modes.ts';
-import { ALLOWED, POLICY_ENV } from '../integration/policy.ts';
 
 const A = ALLOWED[0]!;
 const B = ALLOWED[1]!;
@@ -29,7 +29,10 @@ function outcome(res: RawResponse): Outcome {
   if (!byApp && res.body) detail = (JSON.parse(res.body) as { detail?: string }).detail ?? null;
   return {
     status: res.status,
-    cors: res.headers.filter(([k]) => k.startsWith('access-control-')).map(([k, v]) => `${k}: ${v}`).sort(),
+    cors: res.headers
+      .filter(([k]) => k.startsWith('access-control-'))
+      .map(([k, v]) => `${k}: ${v}`)
+      .sort(),
     by: byApp ? 'app' : 'edge',
     vary: [...new Set(tokens(res, 'vary'))].sort(),
     detail,
@@ -49,10 +52,22 @@ interface Case {
 }
 
 const ACRM = 'Access-Control-Request-Method';
-const simple = (name: string, lines: string[], granted: string | null = null): Case =>
-  ({ name, method: 'GET', lines, status: 200, granted, by: 'app' });
-const preflight = (name: string, lines: string[], granted: string | null = null): Case =>
-  ({ name, method: 'OPTIONS', lines, status: granted ? 204 : 403, granted, by: 'edge' });
+const simple = (name: string, lines: string[], granted: string | null = null): Case => ({
+  name,
+  method: 'GET',
+  lines,
+  status: 200,
+  granted,
+  by: 'app',
+});
+const preflight = (name: string, lines: string[], granted: string | null = null): Case => ({
+  name,
+  method: 'OPTIONS',
+  lines,
+  status: granted ? 204 : 403,
+  granted,
+  by: 'edge',
+});
 
 const CASES: Case[] = [
   simple('control: one allowed Origin is granted', ['Origin', A], A),
@@ -65,8 +80,14 @@ const CASES: Case[] = [
   simple('one Origin line with a comma-joined list', ['Origin', `${A}, ${B}`]),
   simple('one Origin line with a list joined by a bare comma', ['Origin', `${A},${B}`]),
   simple('one Origin line with the same origin joined to itself', ['Origin', `${A}, ${A}`]),
-  { name: 'OPTIONS without ACRM and two Origins goes to the app, without CORS', method: 'OPTIONS',
-    lines: ['Origin', A, 'Origin', B], status: 299, granted: null, by: 'app' },
+  {
+    name: 'OPTIONS without ACRM and two Origins goes to the app, without CORS',
+    method: 'OPTIONS',
+    lines: ['Origin', A, 'Origin', B],
+    status: 299,
+    granted: null,
+    by: 'app',
+  },
   preflight('control: preflight with one allowed Origin and one ACRM is granted', ['Origin', A, ACRM, 'PUT'], A),
   preflight('preflight with two allowed Origins', ['Origin', A, 'Origin', B, ACRM, 'GET']),
   preflight('preflight with one allowed Origin and one foreign', ['Origin', A, 'Origin', FOREIGN, ACRM, 'GET']),
@@ -81,10 +102,21 @@ const CASES: Case[] = [
   preflight('preflight with one ACRM and an empty ACRM line', ['Origin', A, ACRM, 'GET', ACRM, '']),
   preflight('preflight with two Origins and two ACRMs', ['Origin', A, 'Origin', A, ACRM, 'GET', ACRM, 'GET']),
   // Access-Control-Request-Headers is a list: two lines mean their concatenation, in both modes.
-  preflight('preflight with two ACRH lines, both allowed',
-    ['Origin', A, ACRM, 'PUT', 'Access-Control-Request-Headers', 'content-type', 'Access-Control-Request-Headers', 'x-tenant-id'], A),
-  preflight('preflight with two ACRH lines, one not allowed',
-    ['Origin', A, ACRM, 'PUT', 'Access-Control-Request-Headers', 'content-type', 'Access-Control-Request-Headers', 'x-evil']),
+  preflight(
+    'preflight with two ACRH lines, both allowed',
+    ['Origin', A, ACRM, 'PUT', 'Access-Control-Request-Headers', 'content-type', 'Access-Control-Request-Headers', 'x-tenant-id'],
+    A,
+  ),
+  preflight('preflight with two ACRH lines, one not allowed', [
+    'Origin',
+    A,
+    ACRM,
+    'PUT',
+    'Access-Control-Request-Headers',
+    'content-type',
+    'Access-Control-Request-Headers',
+    'x-evil',
+  ]),
 ];
 
 /** The contract, whatever the case: at most one ACAO, a single origin (never a joined list), allowed. */
@@ -112,7 +144,7 @@ function assertExpected(o: Outcome, c: Case, what: string): void {
   if (c.by === 'edge' && c.status === 403) assert.equal(o.detail, REFUSED, `${what}: the refusal's JSON body`);
 }
 
-describe('attack: exactly one Origin (issue 13 class 2), sidecar and direct alike', () => {
+describe('attack: exactly one Origin (docs/security.md §2), sidecar and direct alike', () => {
   const stacks = stacksInBothModes({ env: POLICY_ENV });
 
   for (const c of CASES) {

@@ -1,4 +1,4 @@
-// Attack suite, issue 13 class 1: oversized input. Bodies are bounded per route (the auth endpoints
+// Attack suite, docs/security.md §1: oversized input. Bodies are bounded per route (the auth endpoints
 // /api/v1/auth/* take tiny ones) before anything parses them: a JSON 413 with CORS for an allowed origin,
 // in sidecar mode from Caddy, in direct mode from the app-side edge (deploy/edge_sidecar/limits.py), by
 // Content-Length up front and by counting a chunked body. Headers are bounded by size: 431 in both modes,
@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import type { Stack } from '../../src/harness/stack.ts';
+import type { Stack } from '../../testkit/stack.ts';
 import { stacksInBothModes } from './both-modes.ts';
 
 const ORIGIN = 'http://localhost:3001';
 const LOGIN = '/api/v1/auth/login';
 const ITEMS = '/api/v1/items';
 const HEALTH = '/health/live';
-// The limits documented in docs/security.md (MAX_BODY_BYTES, AUTH_MAX_BODY_BYTES defaults in deploy/cors.env).
+// The limits documented in docs/security.md (MAX_BODY_BYTES, AUTH_MAX_BODY_BYTES defaults in deploy/defaults.env).
 const AUTH_LIMIT = 16 * 1024;
 const BODY_LIMIT = 1024 * 1024;
 const MB = 1024 * 1024;
@@ -152,7 +152,10 @@ function parse(raw: Buffer): Reply {
 }
 
 const cors = (r: Reply): string[] =>
-  r.headers.filter(([k]) => k.startsWith('access-control-')).map(([k, v]) => `${k}: ${v}`).sort();
+  r.headers
+    .filter(([k]) => k.startsWith('access-control-'))
+    .map(([k, v]) => `${k}: ${v}`)
+    .sort();
 const header = (r: Reply, name: string): string | undefined => r.headers.find(([k]) => k === name)?.[1];
 
 const GRANTED = [
@@ -180,45 +183,136 @@ const origin: [string, string] = ['Origin', ORIGIN];
 const big = (name: string, value: number): [string, string] => [name, 'a'.repeat(value)];
 
 const CASES: Case[] = [
-  { name: 'body over the limit, with Content-Length (2 MiB to /api/v1/items)',
-    send: { path: ITEMS, lines: [origin, json], size: 2 * MB }, status: 413, error: 'body_too_large', cors: true, alike: true },
-  { name: 'body over the limit, chunked without Content-Length (2 MiB to /api/v1/items)',
-    send: { path: ITEMS, lines: [origin, json], size: 2 * MB, chunked: true }, status: 413, error: 'body_too_large', cors: true, alike: true },
-  { name: '50 MB to /api/v1/auth/login with the CSRF header (the reported case)',
-    send: { path: LOGIN, lines: [origin, json, csrf], size: 50 * MB }, status: 413, error: 'body_too_large', cors: true, alike: true },
-  { name: '50 MB to /api/v1/auth/login without the CSRF header',
-    send: { path: LOGIN, lines: [origin, json], size: 50 * MB }, status: 413, error: 'body_too_large', cors: true, alike: true },
-  { name: 'auth body just over its limit (16 KiB + 1 to /api/v1/auth/login)',
-    send: { path: LOGIN, lines: [origin, json, csrf], size: AUTH_LIMIT + 1 }, status: 413, error: 'body_too_large', cors: true, alike: true },
-  { name: 'auth body over its limit, chunked, with the CSRF header (256 KiB)',
-    send: { path: LOGIN, lines: [origin, json, csrf], size: 256 * 1024, chunked: true }, status: 413, error: 'body_too_large', cors: true, alike: true },
+  {
+    name: 'body over the limit, with Content-Length (2 MiB to /api/v1/items)',
+    send: { path: ITEMS, lines: [origin, json], size: 2 * MB },
+    status: 413,
+    error: 'body_too_large',
+    cors: true,
+    alike: true,
+  },
+  {
+    name: 'body over the limit, chunked without Content-Length (2 MiB to /api/v1/items)',
+    send: { path: ITEMS, lines: [origin, json], size: 2 * MB, chunked: true },
+    status: 413,
+    error: 'body_too_large',
+    cors: true,
+    alike: true,
+  },
+  {
+    name: '50 MB to /api/v1/auth/login with the CSRF header (the reported case)',
+    send: { path: LOGIN, lines: [origin, json, csrf], size: 50 * MB },
+    status: 413,
+    error: 'body_too_large',
+    cors: true,
+    alike: true,
+  },
+  {
+    name: '50 MB to /api/v1/auth/login without the CSRF header',
+    send: { path: LOGIN, lines: [origin, json], size: 50 * MB },
+    status: 413,
+    error: 'body_too_large',
+    cors: true,
+    alike: true,
+  },
+  {
+    name: 'auth body just over its limit (16 KiB + 1 to /api/v1/auth/login)',
+    send: { path: LOGIN, lines: [origin, json, csrf], size: AUTH_LIMIT + 1 },
+    status: 413,
+    error: 'body_too_large',
+    cors: true,
+    alike: true,
+  },
+  {
+    name: 'auth body over its limit, chunked, with the CSRF header (256 KiB)',
+    send: { path: LOGIN, lines: [origin, json, csrf], size: 256 * 1024, chunked: true },
+    status: 413,
+    error: 'body_too_large',
+    cors: true,
+    alike: true,
+  },
   // Without the CSRF header the API refuses from the headers alone (403) and never reads the body; behind
   // Caddy the proxy may meanwhile hit its limit while streaming the body: either refusal is right, which one
   // depends on who gets there first, so the modes are not compared.
-  { name: 'auth body over its limit, chunked, without the CSRF header (256 KiB)',
-    send: { path: LOGIN, lines: [origin, json], size: 256 * 1024, chunked: true }, status: [403, 413], cors: true, alike: false },
-  { name: 'auth body exactly at its limit is read (16 KiB: the login answers, not 413)',
-    send: { path: LOGIN, lines: [origin, json, csrf], size: AUTH_LIMIT }, status: 503, error: 'login_not_configured', cors: true, alike: true },
-  { name: 'auth body just under its limit, chunked, is read',
-    send: { path: LOGIN, lines: [origin, json, csrf], size: AUTH_LIMIT - 100, chunked: true }, status: 503, error: 'login_not_configured', cors: true, alike: true },
-  { name: 'body just under the limit is read (1 MiB - 100 to /api/v1/items: 401, no token)',
-    send: { path: ITEMS, lines: [origin, json], size: BODY_LIMIT - 100 }, status: 401, cors: true, alike: true },
-  { name: 'body just under the limit, chunked, is read',
-    send: { path: ITEMS, lines: [origin, json], size: BODY_LIMIT - 100, chunked: true }, status: 401, cors: true, alike: true },
-  { name: 'one header of 16 KB is accepted',
-    send: { path: HEALTH, lines: [origin, big('X-Big', 16_000)] }, status: 200, cors: true, alike: true },
-  { name: '200 small headers are accepted',
+  {
+    name: 'auth body over its limit, chunked, without the CSRF header (256 KiB)',
+    send: { path: LOGIN, lines: [origin, json], size: 256 * 1024, chunked: true },
+    status: [403, 413],
+    cors: true,
+    alike: false,
+  },
+  {
+    name: 'auth body exactly at its limit is read (16 KiB: the login answers, not 413)',
+    send: { path: LOGIN, lines: [origin, json, csrf], size: AUTH_LIMIT },
+    status: 503,
+    error: 'login_not_configured',
+    cors: true,
+    alike: true,
+  },
+  {
+    name: 'auth body just under its limit, chunked, is read',
+    send: { path: LOGIN, lines: [origin, json, csrf], size: AUTH_LIMIT - 100, chunked: true },
+    status: 503,
+    error: 'login_not_configured',
+    cors: true,
+    alike: true,
+  },
+  {
+    name: 'body just under the limit is read (1 MiB - 100 to /api/v1/items: 401, no token)',
+    send: { path: ITEMS, lines: [origin, json], size: BODY_LIMIT - 100 },
+    status: 401,
+    cors: true,
+    alike: true,
+  },
+  {
+    name: 'body just under the limit, chunked, is read',
+    send: { path: ITEMS, lines: [origin, json], size: BODY_LIMIT - 100, chunked: true },
+    status: 401,
+    cors: true,
+    alike: true,
+  },
+  {
+    name: 'one header of 16 KB is accepted',
+    send: { path: HEALTH, lines: [origin, big('X-Big', 16_000)] },
+    status: 200,
+    cors: true,
+    alike: true,
+  },
+  {
+    name: '200 small headers are accepted',
     send: { path: HEALTH, lines: [origin, ...Array.from({ length: 200 }, (_, i): [string, string] => [`X-H${i}`, 'v'])] },
-    status: 200, cors: true, alike: true },
-  { name: 'one header of 64 KB: 431',
-    send: { path: HEALTH, lines: [origin, big('X-Big', 64_000)] }, status: 431, cors: false, alike: true },
-  { name: 'one header of 1.1 MB: 431',
-    send: { path: HEALTH, lines: [origin, big('X-Big', 1_100_000)] }, status: 431, cors: false, alike: true },
-  { name: '5000 headers: 431',
+    status: 200,
+    cors: true,
+    alike: true,
+  },
+  {
+    name: 'one header of 64 KB: 431',
+    send: { path: HEALTH, lines: [origin, big('X-Big', 64_000)] },
+    status: 431,
+    cors: false,
+    alike: true,
+  },
+  {
+    name: 'one header of 1.1 MB: 431',
+    send: { path: HEALTH, lines: [origin, big('X-Big', 1_100_000)] },
+    status: 431,
+    cors: false,
+    alike: true,
+  },
+  {
+    name: '5000 headers: 431',
     send: { path: HEALTH, lines: [origin, ...Array.from({ length: 5000 }, (_, i): [string, string] => [`X-H${i}`, 'v'])] },
-    status: 431, cors: false, alike: true },
-  { name: 'a huge Authorization header on an API route: 431',
-    send: { path: ITEMS, lines: [origin, ['Authorization', `Bearer ${'x'.repeat(100_000)}`]] }, status: 431, cors: false, alike: true },
+    status: 431,
+    cors: false,
+    alike: true,
+  },
+  {
+    name: 'a huge Authorization header on an API route: 431',
+    send: { path: ITEMS, lines: [origin, ['Authorization', `Bearer ${'x'.repeat(100_000)}`]] },
+    status: 431,
+    cors: false,
+    alike: true,
+  },
 ];
 
 function check(r: Reply, c: Case, mode: string): void {
@@ -258,7 +352,7 @@ function memory(pid: number): Memory {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
-describe('attack: oversized bodies and headers (issue 13 class 1), sidecar and direct', () => {
+describe('attack: oversized bodies and headers (docs/security.md §1), sidecar and direct', () => {
   const stacks = stacksInBothModes({ fakeApp: false });
 
   // First, on fresh stacks (VmHWM is a peak: later cases must not have raised it already). The memory the API needs while oversized requests are refused: 20 of the reported kind (50 MB to the
@@ -276,10 +370,12 @@ describe('attack: oversized bodies and headers (issue 13 class 1), sidecar and d
         // A server that answers early and closes makes the client's next write draw a reset, which can reach
         // the client before it has read the answer (the kernel then drops it): that refusal counts as 0 here.
         // The statuses themselves are the cases' business below; this test is about memory.
-        const r = await send(stack, { path: LOGIN, lines, size: 50 * MB, chunked: i % 4 >= 2 }).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return { status: 0 };
-          throw err;
-        });
+        const r = await send(stack, { path: LOGIN, lines, size: 50 * MB, chunked: i % 4 >= 2 }).catch(
+          (err: NodeJS.ErrnoException) => {
+            if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return { status: 0 };
+            throw err;
+          },
+        );
         statuses.push(r.status);
       }
       const afterAll = memory(pid);
@@ -290,7 +386,8 @@ describe('attack: oversized bodies and headers (issue 13 class 1), sidecar and d
           `(peak growth ${growth.toFixed(1)} MB); statuses ${[...new Set(statuses)].join(',')}`,
       );
       if (!(growth < 20)) failures.push(`${stack.mode}: the API's peak memory grew by ${growth.toFixed(1)} MB`);
-      if (statuses.some((s) => s !== 413 && s !== 403 && s !== 0) || statuses.every((s) => s === 0)) failures.push(`${stack.mode}: statuses ${statuses.join(',')}`);
+      if (statuses.some((s) => s !== 413 && s !== 403 && s !== 0) || statuses.every((s) => s === 0))
+        failures.push(`${stack.mode}: statuses ${statuses.join(',')}`);
     }
     console.log(`# memory of the API (uvicorn, /proc/<pid>/status):\n# ${report.join('\n# ')}`);
     assert.deepEqual(failures, [], failures.join('\n'));
@@ -319,10 +416,25 @@ describe('attack: the body limits are the variables MAX_BODY_BYTES and AUTH_MAX_
   const stacks = stacksInBothModes({ fakeApp: false, env: { MAX_BODY_BYTES: '8192', AUTH_MAX_BODY_BYTES: '2048' } });
 
   const cases: [name: string, send: Send, status: number, limit?: number][] = [
-    ['2048 + 1 bytes to the login: over AUTH_MAX_BODY_BYTES', { path: LOGIN, lines: [origin, json, csrf], size: 2049 }, 413, 2048],
+    [
+      '2048 + 1 bytes to the login: over AUTH_MAX_BODY_BYTES',
+      { path: LOGIN, lines: [origin, json, csrf], size: 2049 },
+      413,
+      2048,
+    ],
     ['2048 bytes to the login: at AUTH_MAX_BODY_BYTES, read', { path: LOGIN, lines: [origin, json, csrf], size: 2048 }, 503],
-    ['8192 + 1 bytes chunked to the items: over MAX_BODY_BYTES', { path: ITEMS, lines: [origin, json], size: 8193, chunked: true }, 413, 8192],
-    ['8192 + 1 bytes to the items with Content-Length: over MAX_BODY_BYTES', { path: ITEMS, lines: [origin, json], size: 8193 }, 413, 8192],
+    [
+      '8192 + 1 bytes chunked to the items: over MAX_BODY_BYTES',
+      { path: ITEMS, lines: [origin, json], size: 8193, chunked: true },
+      413,
+      8192,
+    ],
+    [
+      '8192 + 1 bytes to the items with Content-Length: over MAX_BODY_BYTES',
+      { path: ITEMS, lines: [origin, json], size: 8193 },
+      413,
+      8192,
+    ],
   ];
   for (const [name, request, status, limit] of cases) {
     test(name, async () => {
@@ -330,7 +442,8 @@ describe('attack: the body limits are the variables MAX_BODY_BYTES and AUTH_MAX_
         const r = await send(stack, request);
         assert.equal(r.status, status, `${stack.mode}: ${r.body.slice(0, 200)}`);
         assert.deepEqual(cors(r), GRANTED, `${stack.mode}: CORS for the allowed origin`);
-        if (limit !== undefined) assert.match(r.body, new RegExp(`at most ${limit} bytes`), `${stack.mode}: names the configured limit`);
+        if (limit !== undefined)
+          assert.match(r.body, new RegExp(`at most ${limit} bytes`), `${stack.mode}: names the configured limit`);
       }
     });
   }

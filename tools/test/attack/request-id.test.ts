@@ -1,4 +1,4 @@
-// Attack suite, issue 13 class 5: the request-id contract, sidecar and direct alike. A sane X-Request-ID
+// Attack suite, docs/security.md §5: the request-id contract, sidecar and direct alike. A sane X-Request-ID
 // ([A-Za-z0-9._:-]{1,128}, deploy/edge_sidecar/request_ids.py PATTERN, the Caddyfile's map regex) is
 // echoed exactly; anything else (missing, empty, too long, markup, non-ASCII, several lines) is replaced by
 // a fresh UUID. Either way the response carries exactly one X-Request-ID and the API saw that same id
@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { request, values, type RawResponse } from '../../src/harness/http.ts';
-import { waitFor, type Stack } from '../../src/harness/stack.ts';
+import { type RawResponse, request, values } from '../../testkit/http.ts';
+import { type Stack, waitFor } from '../../testkit/stack.ts';
 import { stacksInBothModes } from './both-modes.ts';
 
 const ORIGIN = 'http://localhost:3001';
@@ -18,13 +18,17 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 type Entry = Record<string, unknown>;
 
 function jsonLines(stack: Stack): Entry[] {
-  return stack.logs().split('\n').filter((l) => l.startsWith('{')).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Entry];
-    } catch {
-      return [];
-    }
-  });
+  return stack
+    .logs()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Entry];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /**
@@ -74,23 +78,39 @@ interface Seen {
   api: string;
 }
 
-describe('attack: X-Request-ID (issue 13 class 5), sidecar and direct alike', () => {
+describe('attack: X-Request-ID (docs/security.md §5), sidecar and direct alike', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-attack-rid-'));
   const stacks = stacksInBothModes((mode) => ({ fakeApp: false, env: { DATABASE_URL: `sqlite:///${dataDir}/${mode}.db` } }));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   async function observe(stack: Stack, c: Case, method: string, p: string, byApi: boolean): Promise<Seen> {
-    const res = await send(stack, method, p, c.ids.flatMap((id) => ['X-Request-ID', id]));
+    const res = await send(
+      stack,
+      method,
+      p,
+      c.ids.flatMap((id) => ['X-Request-ID', id]),
+    );
     const got = values(res, 'x-request-id');
     const one = got.length === 1 ? got[0]! : null;
     const verdict = (v: string | null): string =>
-      v === null ? `lines ${JSON.stringify(got)}` : c.kept !== null && v === c.kept ? 'kept' : c.kept === null && UUID_V4.test(v) && !c.ids.includes(v) ? 'fresh' : `odd ${JSON.stringify(v)}`;
+      v === null
+        ? `lines ${JSON.stringify(got)}`
+        : c.kept !== null && v === c.kept
+          ? 'kept'
+          : c.kept === null && UUID_V4.test(v) && !c.ids.includes(v)
+            ? 'fresh'
+            : `odd ${JSON.stringify(v)}`;
     let api = 'not asked';
     if (byApi && one !== null) {
       const line = () => jsonLines(stack).find((e) => e.event === 'request' && e.request_id === one && e.path === p);
       api = await waitFor(async () => line() !== undefined, 20_000).then(
         () => 'same id',
-        () => `no API line with ${one}; API request lines: ${JSON.stringify(jsonLines(stack).filter((e) => e.event === 'request').slice(-3))}`,
+        () =>
+          `no API line with ${one}; API request lines: ${JSON.stringify(
+            jsonLines(stack)
+              .filter((e) => e.event === 'request')
+              .slice(-3),
+          )}`,
       );
     }
     return { status: res.status, response: verdict(one), api };
@@ -98,7 +118,13 @@ describe('attack: X-Request-ID (issue 13 class 5), sidecar and direct alike', ()
 
   const ROUTES = [
     { what: 'GET /health/live (the API answers)', method: 'GET', path: '/health/live', byApi: true, status: 200 },
-    { what: 'GET /api/v1/items without a token (the API refuses, 401)', method: 'GET', path: '/api/v1/items', byApi: true, status: 401 },
+    {
+      what: 'GET /api/v1/items without a token (the API refuses, 401)',
+      method: 'GET',
+      path: '/api/v1/items',
+      byApi: true,
+      status: 401,
+    },
   ];
 
   for (const c of CASES) {
@@ -110,7 +136,8 @@ describe('attack: X-Request-ID (issue 13 class 5), sidecar and direct alike', ()
           const seen = await observe(stack, c, r.method, r.path, r.byApi);
           got.push(seen);
           const want: Seen = { status: r.status, response: c.kept === null ? 'fresh' : 'kept', api: 'same id' };
-          if (JSON.stringify(seen) !== JSON.stringify(want)) failures.push(`${stack.mode}: got ${JSON.stringify(seen)}, want ${JSON.stringify(want)}`);
+          if (JSON.stringify(seen) !== JSON.stringify(want))
+            failures.push(`${stack.mode}: got ${JSON.stringify(seen)}, want ${JSON.stringify(want)}`);
         }
         assert.deepEqual(failures, [], failures.join('\n'));
         assert.deepEqual(got[0], got[1], 'sidecar and direct answer alike');
@@ -123,24 +150,38 @@ describe('attack: X-Request-ID (issue 13 class 5), sidecar and direct alike', ()
     test(`${c.name} — an allowed preflight, answered by the edge`, async () => {
       const got: Seen[] = [];
       for (const stack of stacks) {
-        const res = await send(stack, 'OPTIONS', '/api/v1/items', ['Access-Control-Request-Method', 'GET', ...c.ids.flatMap((id) => ['X-Request-ID', id])]);
+        const res = await send(stack, 'OPTIONS', '/api/v1/items', [
+          'Access-Control-Request-Method',
+          'GET',
+          ...c.ids.flatMap((id) => ['X-Request-ID', id]),
+        ]);
         const ids = values(res, 'x-request-id');
         const ok = ids.length === 1 && (c.kept === null ? UUID_V4.test(ids[0]!) : ids[0] === c.kept);
         got.push({ status: res.status, response: ok ? 'ok' : `lines ${JSON.stringify(ids)}`, api: 'not asked' });
       }
-      assert.deepEqual(got.map((g) => `${g.status} ${g.response}`), ['204 ok', '204 ok'], JSON.stringify(got));
+      assert.deepEqual(
+        got.map((g) => `${g.status} ${g.response}`),
+        ['204 ok', '204 ok'],
+        JSON.stringify(got),
+      );
     });
   }
 
   test('fresh ids differ from request to request', async () => {
     for (const stack of stacks) {
       const ids = new Set<string>();
-      for (let i = 0; i < 5; i++) ids.add(values(await send(stack, 'GET', '/health/live', ['X-Request-ID', '<x>']), 'x-request-id')[0] ?? '');
+      for (let i = 0; i < 5; i++)
+        ids.add(values(await send(stack, 'GET', '/health/live', ['X-Request-ID', '<x>']), 'x-request-id')[0] ?? '');
       assert.equal(ids.size, 5, `${stack.mode}: ${[...ids].join(' ')}`);
     }
   });
 
-  test('no traceback in either stack\'s logs', () => {
-    for (const stack of stacks) assert.doesNotMatch(stack.logs(), /Traceback|Exception in ASGI application/, `${stack.mode}:\n${stack.logs().slice(-3000)}`);
+  test("no traceback in either stack's logs", () => {
+    for (const stack of stacks)
+      assert.doesNotMatch(
+        stack.logs(),
+        /Traceback|Exception in ASGI application/,
+        `${stack.mode}:\n${stack.logs().slice(-3000)}`,
+      );
   });
 });

@@ -1,4 +1,4 @@
-// Attack suite, issue 13: a public CORS scanner against the real stack, its verdicts asserted. The scanner
+// Attack suite (docs/security.md): a public CORS scanner against the real stack, its verdicts asserted. The scanner
 // is corsair_scan (PyPI, Santander's, pinned in requirements-dev.lock), driven through its library API by
 // tools/test/fixtures/corsair_driver.py: for each path x verb x allowed origin it sends its own foreign
 // origin and the sub-domain, pre-domain and post-domain variants of the allowed one, and calls a response
@@ -14,10 +14,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { run } from '../../src/harness/docker.ts';
 import { CORS_FAULT } from '../../src/platform/images.ts';
-import { FIXTURES, startStack, VENV_BIN, type Stack } from '../../src/harness/stack.ts';
-import { ALLOWED, POLICY_ENV } from '../integration/policy.ts';
+import { run } from '../../testkit/docker.ts';
+import { ALLOWED, POLICY_ENV } from '../../testkit/policy.ts';
+import { FIXTURES, type Stack, startStack, VENV_BIN } from '../../testkit/stack.ts';
 
 const DRIVER = path.join(FIXTURES, 'corsair_driver.py');
 const PATHS = ['/fake/echo', '/fake/status/404', '/health/live'];
@@ -135,8 +135,13 @@ describe('corsair_scan against the real stack', () => {
     const out = await scan(faulty);
     const findings = out.summary.misconfigured ?? [];
     assert.ok(findings.length >= 1, 'corsair found nothing against the reflect-any-origin stack');
-    assert.ok(findings.some((f) => f.misconfigured_test.includes('fake_origin')), `no fake_origin finding: ${JSON.stringify(findings)}`);
-    const reflected = flagged(out).filter((l) => l.includes(`Origin ${SCANNER_FOREIGN} `) && l.includes(`ACAO ${SCANNER_FOREIGN}`));
+    assert.ok(
+      findings.some((f) => f.misconfigured_test.includes('fake_origin')),
+      `no fake_origin finding: ${JSON.stringify(findings)}`,
+    );
+    const reflected = flagged(out).filter(
+      (l) => l.includes(`Origin ${SCANNER_FOREIGN} `) && l.includes(`ACAO ${SCANNER_FOREIGN}`),
+    );
     assert.ok(reflected.length >= 1, `no finding names the reflected foreign origin:\n${flagged(out).join('\n')}`);
   });
 });

@@ -28,7 +28,11 @@ test('bad options are refused with a message naming them', () => {
     ['zero ttl', { accessTokenTtl: 0 }, /accessTokenTtl/],
   ];
   for (const [name, options, message] of cases) {
-    assert.throws(() => resolveOptions(options, 3002), (err: Error) => err instanceof StandinConfigError && message.test(err.message), name);
+    assert.throws(
+      () => resolveOptions(options, 3002),
+      (err: Error) => err instanceof StandinConfigError && message.test(err.message),
+      name,
+    );
   }
 });
 
@@ -41,14 +45,26 @@ test('localhost issuers are allowed (a browser-facing name for the same loopback
 });
 
 test('argv and environment: flags win, lists split on spaces and commas', () => {
-  const { options } = parseServerArgs(['--port', '4000', '--audience', 'https://flag.example/api', '--redirect-uri', 'http://localhost:3001/a', '--redirect-uri', 'http://localhost:3001/b'], {
-    AUTH0_AUDIENCE: 'https://env.example/api',
-    AUTH0_CLIENT_ID: 'from-env',
-    AUTH0_STANDIN_LOGOUT_URLS: 'http://localhost:3001/, http://localhost:3001/bye',
-    AUTH0_STANDIN_TENANT: 'acme',
-    AUTH0_STANDIN_PERMISSIONS: 'read:items',
-    AUTH0_STANDIN_AUTO_LOGIN: 'false',
-  });
+  const { options } = parseServerArgs(
+    [
+      '--port',
+      '4000',
+      '--audience',
+      'https://flag.example/api',
+      '--redirect-uri',
+      'http://localhost:3001/a',
+      '--redirect-uri',
+      'http://localhost:3001/b',
+    ],
+    {
+      AUTH0_AUDIENCE: 'https://env.example/api',
+      AUTH0_CLIENT_ID: 'from-env',
+      AUTH0_STANDIN_LOGOUT_URLS: 'http://localhost:3001/, http://localhost:3001/bye',
+      AUTH0_STANDIN_TENANT: 'acme',
+      AUTH0_STANDIN_PERMISSIONS: 'read:items',
+      AUTH0_STANDIN_AUTO_LOGIN: 'false',
+    },
+  );
   assert.equal(options.port, 4000);
   assert.equal(options.audience, 'https://flag.example/api');
   assert.equal(options.clientId, 'from-env');

@@ -6,6 +6,7 @@ import {
   authorize,
   authorizeUrl,
   browse,
+  type ClientCredentials,
   CookieJar,
   decodeJwt,
   exchangeCode,
@@ -16,11 +17,10 @@ import {
   refreshTokens,
   revokeToken,
   send,
-  type ClientCredentials,
 } from '../../src/auth0-standin/client.ts';
-import { generateSigningKey, publicKeyObject, type PublicJwk } from '../../src/auth0-standin/keys.ts';
-import { startStandin, type Standin } from '../../src/auth0-standin/standin.ts';
-import { request } from '../../src/harness/http.ts';
+import { generateSigningKey, type PublicJwk, publicKeyObject } from '../../src/auth0-standin/keys.ts';
+import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { request } from '../../testkit/http.ts';
 
 const CALLBACK = 'http://localhost:3001/callback';
 const RETURN_TO = 'http://localhost:3001/';
@@ -85,11 +85,18 @@ describe('Auth0 stand-in', () => {
     const { cb } = await login(jar);
     assert.equal(cb.iss, standin.issuer);
     // Every hop is a redirect: /authorize -> login interaction -> /authorize -> consent interaction -> /authorize -> callback.
-    assert.ok(cb.hops.every((h) => h.status >= 300 && h.status < 400), JSON.stringify(cb.hops));
+    assert.ok(
+      cb.hops.every((h) => h.status >= 300 && h.status < 400),
+      JSON.stringify(cb.hops),
+    );
     assert.equal(cb.hops.filter((h) => new URL(h.url).pathname.startsWith('/interaction/')).length, 2);
     // A second login in the same browser rides the session: no login step (offline_access still passes consent, in code).
     const again = await login(jar);
-    assert.equal(again.cb.hops.filter((h) => new URL(h.url).pathname.startsWith('/interaction/')).length, 1, JSON.stringify(again.cb.hops));
+    assert.equal(
+      again.cb.hops.filter((h) => new URL(h.url).pathname.startsWith('/interaction/')).length,
+      1,
+      JSON.stringify(again.cb.hops),
+    );
   });
 
   test("the access token has Auth0's shape", async () => {
@@ -189,17 +196,35 @@ describe('Auth0 stand-in', () => {
   test('token endpoint errors are RFC 6749 JSON', async () => {
     const { cb, verifier } = await (async () => {
       const { verifier, challenge } = pkce();
-      const url = authorizeUrl(standin.issuer, { clientId: standin.clientId, redirectUri: CALLBACK, audience: standin.audience, state: 's', codeChallenge: challenge });
+      const url = authorizeUrl(standin.issuer, {
+        clientId: standin.clientId,
+        redirectUri: CALLBACK,
+        audience: standin.audience,
+        state: 's',
+        codeChallenge: challenge,
+      });
       return { cb: await authorize(url, CALLBACK), verifier };
     })();
     const code = String(cb.code);
-    const wrongVerifier = await exchangeCode(standin.issuer, client, { code, redirectUri: CALLBACK, codeVerifier: pkce().verifier });
+    const wrongVerifier = await exchangeCode(standin.issuer, client, {
+      code,
+      redirectUri: CALLBACK,
+      codeVerifier: pkce().verifier,
+    });
     assert.equal(wrongVerifier.status, 403);
     assert.equal(wrongVerifier.body.error, 'invalid_grant');
-    const wrongSecret = await exchangeCode(standin.issuer, { ...client, clientSecret: 'not-the-secret' }, { code, redirectUri: CALLBACK, codeVerifier: verifier });
+    const wrongSecret = await exchangeCode(
+      standin.issuer,
+      { ...client, clientSecret: 'not-the-secret' },
+      { code, redirectUri: CALLBACK, codeVerifier: verifier },
+    );
     assert.equal(wrongSecret.status, 401);
     assert.equal(wrongSecret.body.error, 'invalid_client');
-    const unknownGrant = await postForm(standin.endpoints.token, { grant_type: 'password', client_id: client.clientId, client_secret: client.clientSecret });
+    const unknownGrant = await postForm(standin.endpoints.token, {
+      grant_type: 'password',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    });
     assert.equal(unknownGrant.status, 400);
     assert.equal(unknownGrant.body.error, 'unsupported_grant_type');
   });
@@ -218,7 +243,12 @@ describe('Auth0 stand-in', () => {
   });
 
   test('an unregistered redirect_uri is refused on the tenant, never redirected to', async () => {
-    const url = authorizeUrl(standin.issuer, { clientId: standin.clientId, redirectUri: 'http://localhost:3001/evil', state: 's', codeChallenge: pkce().challenge });
+    const url = authorizeUrl(standin.issuer, {
+      clientId: standin.clientId,
+      redirectUri: 'http://localhost:3001/evil',
+      state: 's',
+      codeChallenge: pkce().challenge,
+    });
     const walk = await browse(url, { stopAt: (u) => u.host === 'localhost:3001' });
     assert.equal(walk.stopped, false);
     assert.equal(walk.last?.status, 400);
@@ -240,9 +270,12 @@ describe('Auth0 stand-in', () => {
     const { cb } = await login(jar);
     assert.equal(cb.hops.filter((h) => new URL(h.url).pathname.startsWith('/interaction/')).length, 2);
 
-    const bad = await browse(logoutUrl(standin.issuer, { clientId: standin.clientId, returnTo: 'http://localhost:3001/not-allowed' }), {
-      stopAt: (u) => u.host === 'localhost:3001',
-    });
+    const bad = await browse(
+      logoutUrl(standin.issuer, { clientId: standin.clientId, returnTo: 'http://localhost:3001/not-allowed' }),
+      {
+        stopAt: (u) => u.host === 'localhost:3001',
+      },
+    );
     assert.equal(bad.stopped, false);
     assert.equal(bad.last?.status, 400);
   });
@@ -259,13 +292,23 @@ describe('Auth0 stand-in: keys and JWKS switches', () => {
 
   async function accessToken(): Promise<string> {
     const { verifier, challenge } = pkce();
-    const url = authorizeUrl(standin.issuer, { clientId: standin.clientId, redirectUri: CALLBACK, audience: standin.audience, state: 's', codeChallenge: challenge });
-    const cb = await authorize(url, CALLBACK);
-    const res = await exchangeCode(standin.issuer, { clientId: standin.clientId, clientSecret: standin.clientSecret }, {
-      code: String(cb.code),
+    const url = authorizeUrl(standin.issuer, {
+      clientId: standin.clientId,
       redirectUri: CALLBACK,
-      codeVerifier: verifier,
+      audience: standin.audience,
+      state: 's',
+      codeChallenge: challenge,
     });
+    const cb = await authorize(url, CALLBACK);
+    const res = await exchangeCode(
+      standin.issuer,
+      { clientId: standin.clientId, clientSecret: standin.clientSecret },
+      {
+        code: String(cb.code),
+        redirectUri: CALLBACK,
+        codeVerifier: verifier,
+      },
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return String(res.body.access_token);
   }
@@ -276,7 +319,10 @@ describe('Auth0 stand-in: keys and JWKS switches', () => {
     standin.rotateKeys([generateSigningKey('test-key-2'), KEY_1]);
     assert.equal(standin.signingKid(), 'test-key-2');
     const jwks = JSON.parse((await request(standin.endpoints.jwks)).body) as { keys: PublicJwk[] };
-    assert.deepEqual(jwks.keys.map((k) => k.kid), ['test-key-2', 'test-key-1']);
+    assert.deepEqual(
+      jwks.keys.map((k) => k.kid),
+      ['test-key-2', 'test-key-1'],
+    );
     assert.ok(jwks.keys.every((k) => k.alg === 'RS256' && k.use === 'sig' && !('d' in k)));
     const afterRotation = await accessToken();
     assert.equal(decodeJwt(afterRotation).header.kid, 'test-key-2');
@@ -301,7 +347,13 @@ describe('Auth0 stand-in: keys and JWKS switches', () => {
     const manual = await startStandin({ autoLogin: false, redirectUris: [CALLBACK] });
     try {
       const jar = new CookieJar();
-      const url = authorizeUrl(manual.issuer, { clientId: manual.clientId, redirectUri: CALLBACK, audience: manual.audience, state: 's', codeChallenge: pkce().challenge });
+      const url = authorizeUrl(manual.issuer, {
+        clientId: manual.clientId,
+        redirectUri: CALLBACK,
+        audience: manual.audience,
+        state: 's',
+        codeChallenge: pkce().challenge,
+      });
       const page = await browse(url, { jar, stopAt: (u) => u.href.startsWith(CALLBACK) });
       assert.equal(page.stopped, false);
       assert.equal(page.last?.status, 200);

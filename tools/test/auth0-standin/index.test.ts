@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startStandin } from '../../src/auth0-standin/standin.ts';
-import { request, values } from '../../src/harness/http.ts';
+import { request, values } from '../../testkit/http.ts';
 
 test('GET / on the issuer: an HTML index of the tenant with links to discovery and the JWKS', async () => {
   const standin = await startStandin({
@@ -45,7 +45,9 @@ test('GET / on the issuer: an HTML index of the tenant with links to discovery a
 });
 
 test('the index escapes every value it shows', async () => {
-  const standin = await startStandin({ devUser: { name: '<script>alert(1)</script>', email: 'a&b"c@zebra.associates', tenantId: "o'brien" } });
+  const standin = await startStandin({
+    devUser: { name: '<script>alert(1)</script>', email: 'a&b"c@zebra.associates', tenantId: "o'brien" },
+  });
   try {
     const res = await request(`${standin.url}/`);
     assert.equal(res.status, 200);

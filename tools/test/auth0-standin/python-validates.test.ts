@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { authorize, authorizeUrl, CookieJar, exchangeCode, pkce, refreshTokens } from '../../src/auth0-standin/client.ts';
-import { startStandin, type Standin } from '../../src/auth0-standin/standin.ts';
-import { REPO, VENV_BIN } from '../../src/harness/stack.ts';
+import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { REPO, VENV_BIN } from '../../testkit/stack.ts';
 
 const CALLBACK = 'http://localhost:3001/callback';
 
@@ -43,7 +43,12 @@ function validateInPython(standin: Standin, tokens: string[]): Promise<Record<st
     child.on('exit', (code) => {
       clearTimeout(killer);
       if (code !== 0) return reject(new Error(`python exited ${code}: ${err}`));
-      resolve(out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>));
+      resolve(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      );
     }),
   );
 }
@@ -58,10 +63,20 @@ after(async () => {
 
 test('validate_access_token accepts the stand-in access tokens (login and refreshed) and refuses the ID token', async () => {
   const { verifier, challenge } = pkce();
-  const url = authorizeUrl(standin.issuer, { clientId: standin.clientId, redirectUri: CALLBACK, audience: standin.audience, state: 's', codeChallenge: challenge });
+  const url = authorizeUrl(standin.issuer, {
+    clientId: standin.clientId,
+    redirectUri: CALLBACK,
+    audience: standin.audience,
+    state: 's',
+    codeChallenge: challenge,
+  });
   const cb = await authorize(url, CALLBACK, new CookieJar());
   const client = { clientId: standin.clientId, clientSecret: standin.clientSecret };
-  const login = await exchangeCode(standin.issuer, client, { code: String(cb.code), redirectUri: CALLBACK, codeVerifier: verifier });
+  const login = await exchangeCode(standin.issuer, client, {
+    code: String(cb.code),
+    redirectUri: CALLBACK,
+    codeVerifier: verifier,
+  });
   assert.equal(login.status, 200);
   const refreshed = await refreshTokens(standin.issuer, client, String(login.body.refresh_token));
   assert.equal(refreshed.status, 200);

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { request } from '../../src/harness/http.ts';
-import { REPO } from '../../src/harness/stack.ts';
+import { request } from '../../testkit/http.ts';
+import { REPO } from '../../testkit/stack.ts';
 
 const TSX = path.join(REPO, 'tools/node_modules/.bin/tsx');
 const SERVER = path.join(REPO, 'tools/src/auth0-standin/server.ts');
@@ -47,7 +47,10 @@ test('server.ts prints the issuer, answers discovery, and exits 0 on SIGINT', as
 test('bad configuration exits 2 with one line naming the problem', async () => {
   const p = run(['--port', '0'], { AUTH0_STANDIN_ISSUER: 'http://tenant.auth0.com/' });
   assert.equal(await p.exited, 2);
-  const lines = p.err().split('\n').filter((l) => l.startsWith('auth0-standin:'));
+  const lines = p
+    .err()
+    .split('\n')
+    .filter((l) => l.startsWith('auth0-standin:'));
   assert.equal(lines.length, 1, p.err());
   assert.match(lines[0]!, /issuer/);
 });

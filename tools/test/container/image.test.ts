@@ -7,8 +7,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { type ProbeReport, runProbe } from '../../src/probe/index.ts';
+import { judgeAllowedResponse } from '../../src/probe/judges.ts';
 import {
   buildImage,
+  type Container,
   containerProcesses,
   docker,
   dockerOk,
@@ -21,15 +24,12 @@ import {
   startContainer,
   uniqueName,
   waitHealthy,
-  type Container,
-} from '../../src/harness/docker.ts';
-import { request, values } from '../../src/harness/http.ts';
-import { killRepeatedly } from '../../src/harness/kill.ts';
-import { FIXTURES, waitFor } from '../../src/harness/stack.ts';
-import { runProbe, type ProbeReport } from '../../src/probe/index.ts';
-import { judgeAllowedResponse } from '../../src/probe/judges.ts';
+} from '../../testkit/docker.ts';
+import { request, values } from '../../testkit/http.ts';
+import { killRepeatedly } from '../../testkit/kill.ts';
+import { ALLOWED, POLICY_ENV } from '../../testkit/policy.ts';
+import { FIXTURES, waitFor } from '../../testkit/stack.ts';
 import { assertOneLineRefusal, REFUSED_BY_ENTRYPOINT } from '../attack/configuration-cases.ts';
-import { ALLOWED, POLICY_ENV } from '../integration/policy.ts';
 
 const API_PORT = Number(imageDefault('API_PORT'));
 /** Railway picks the port and passes it as PORT; anything but the API's port. */
@@ -47,7 +47,10 @@ const RAILWAY_ENV = {
 };
 
 const failures = (r: ProbeReport): string =>
-  r.cases.filter((c) => !c.ok).map((c) => `${c.name} ${c.origin ?? ''}: ${c.reason ?? ''}`).join('\n');
+  r.cases
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name} ${c.origin ?? ''}: ${c.reason ?? ''}`)
+    .join('\n');
 
 /** The cors-probe battery against the reference API through the published port. */
 const ERROR_PATHS = [
@@ -92,16 +95,20 @@ function tcpConnect(host: string, port: number, timeoutMs = 3000): Promise<strin
   });
 }
 
-before(async () => {
-  await ensureEngine();
-  await buildImage();
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    await ensureEngine();
+    await buildImage();
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(async () => {
   await removeRunContainers();
 });
 
-const RAILWAY_HEALTHCHECK = 'a Railway healthcheck (Host: healthcheck.railway.app, GET /health) gets 200 within 15 s of docker run';
+const RAILWAY_HEALTHCHECK =
+  'a Railway healthcheck (Host: healthcheck.railway.app, GET /health) gets 200 within 15 s of docker run';
 
 describe('sidecar mode, run as Railway runs it', { timeout: 120_000 }, () => {
   let c: Container;
@@ -158,7 +165,10 @@ describe('sidecar mode, run as Railway runs it', { timeout: 120_000 }, () => {
     const top = await dockerTop(c); // the host's view
     assert.ok(top.length >= 4, `docker top: ${JSON.stringify(top)}`);
     for (const p of top) {
-      assert.ok([p.ruid, p.euid, p.suid, p.fsuid].every((u) => u !== 0), `root process: ${JSON.stringify(p)}`);
+      assert.ok(
+        [p.ruid, p.euid, p.suid, p.fsuid].every((u) => u !== 0),
+        `root process: ${JSON.stringify(p)}`,
+      );
     }
     const procs = await containerProcesses(c); // from inside: /proc, with roles
     const roles = new Set(procs.map((p) => p.role));
@@ -166,7 +176,10 @@ describe('sidecar mode, run as Railway runs it', { timeout: 120_000 }, () => {
       assert.ok(roles.has(role), `no ${role} among ${JSON.stringify(procs.map((p) => p.argv))}`);
     }
     for (const p of procs) {
-      assert.ok([...p.uids, ...p.gids].every((id) => id !== 0), `${p.role}: uids ${p.uids} gids ${p.gids}`);
+      assert.ok(
+        [...p.uids, ...p.gids].every((id) => id !== 0),
+        `${p.role}: uids ${p.uids} gids ${p.gids}`,
+      );
     }
   });
 
@@ -174,7 +187,9 @@ describe('sidecar mode, run as Railway runs it', { timeout: 120_000 }, () => {
     const ip = await c.ip();
     // The API does listen, on loopback inside the container: the refusal is the bind, not its absence.
     const inside = await c.exec([
-      'python', '-c', `import socket; socket.create_connection(("127.0.0.1", ${API_PORT}), 2).close()`,
+      'python',
+      '-c',
+      `import socket; socket.create_connection(("127.0.0.1", ${API_PORT}), 2).close()`,
     ]);
     assert.equal(inside.code, 0, `API not listening on 127.0.0.1:${API_PORT} inside: ${inside.stderr}`);
     assert.equal(await tcpConnect(ip, API_PORT), 'refused', `${ip}:${API_PORT}`);
@@ -188,6 +203,45 @@ describe('sidecar mode, run as Railway runs it', { timeout: 120_000 }, () => {
       40_000,
       c.exited,
     );
+  });
+});
+
+// API_TRANSPORT=unix in the image: the socket belongs to the image's user (10001), as the run directory does.
+const SOCKET_FACTS = `
+import glob, json, os, socket, stat
+[path] = glob.glob("/tmp/edge-sidecar-*/api.sock")
+info = os.lstat(path)
+try:
+    socket.create_connection(("127.0.0.1", ${API_PORT}), 2).close()
+    api_port = "open"
+except OSError as err:
+    api_port = type(err).__name__
+print(json.dumps({"socket": stat.S_ISSOCK(info.st_mode), "mode": oct(stat.S_IMODE(info.st_mode)),
+                  "dir_mode": oct(stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)),
+                  "uid": info.st_uid, "me": os.getuid(), "api_port": api_port}))
+`;
+describe('API_TRANSPORT=unix, run as Railway runs it', { timeout: 120_000 }, () => {
+  let c: Container;
+  before(async () => {
+    c = await startContainer({ what: 'unix', port: railwayPort(), env: { ...RAILWAY_ENV, API_TRANSPORT: 'unix' } });
+    await waitHealthy(c);
+  });
+  after(async () => {
+    await c?.remove();
+  });
+
+  test("the API listens only on a 0700 socket owned by the image's user, and serves through Caddy", async () => {
+    const inside = await c.exec(['python', '-c', SOCKET_FACTS]);
+    assert.equal(inside.code, 0, inside.stderr);
+    assert.deepEqual(JSON.parse(inside.stdout), {
+      socket: true,
+      mode: '0o700',
+      dir_mode: '0o700',
+      uid: 10001,
+      me: 10001,
+      api_port: 'ConnectionRefusedError',
+    });
+    await items401(c);
   });
 });
 
@@ -228,7 +282,18 @@ describe('a bad variable stops docker run with one clear line on stderr', { time
   for (const [name, value] of CASES) {
     test(`${name}=${value}`, async () => {
       const res = await docker(
-        ['run', '--rm', '--name', uniqueName('badconf'), ...labelArgs(), '-e', `PORT=${railwayPort()}`, '-e', `${name}=${value}`, IMAGE],
+        [
+          'run',
+          '--rm',
+          '--name',
+          uniqueName('badconf'),
+          ...labelArgs(),
+          '-e',
+          `PORT=${railwayPort()}`,
+          '-e',
+          `${name}=${value}`,
+          IMAGE,
+        ],
         30_000,
       );
       assert.notEqual(res.code, 0, `docker run exited 0\n${res.stdout}${res.stderr}`);
@@ -239,7 +304,7 @@ describe('a bad variable stops docker run with one clear line on stderr', { time
       assert.equal(res.stdout, '', 'nothing on stdout');
     });
   }
-  // Issue 13 class 6 (the attack suite's table, tools/test/attack/configuration-cases.ts), in both modes.
+  // docs/security.md §6 (the attack suite's table, tools/test/attack/configuration-cases.ts), in both modes.
   for (const mode of ['sidecar', 'direct']) {
     for (const [name, value, says] of REFUSED_BY_ENTRYPOINT) {
       test(`class 6, ${mode}: ${name}=${value}`, async () => {
@@ -257,10 +322,25 @@ function lastLine(stderr: string): { msg?: string; program?: string; exit_code?:
 }
 
 const ENDINGS: [name: string, env: Record<string, string>, code: number, program: string, msg: RegExp][] = [
-  ['an app that cannot be imported: a crash loop, exit code 1', { APP_MODULE: 'nonexistent:app' }, 1, 'api', /crash-looped \(5 exits in \d+ s.*Could not import module/],
-  ['the reference API without AUTH0_AUDIENCE: refused configuration, exit code 2', { AUTH0_ISSUER: 'http://127.0.0.1:9/' }, 2, 'api', /refused its configuration \(exit status 78\); last error: invalid auth configuration: AUTH0_AUDIENCE is required/],
+  [
+    'an app that cannot be imported: a crash loop, exit code 1',
+    { APP_MODULE: 'nonexistent:app' },
+    1,
+    'api',
+    /crash-looped \(5 exits in \d+ s.*Could not import module/,
+  ],
+  [
+    'the reference API without AUTH0_AUDIENCE: refused configuration, exit code 2',
+    { AUTH0_ISSUER: 'http://127.0.0.1:9/' },
+    2,
+    'api',
+    /refused its configuration \(exit status 78\); last error: invalid auth configuration: AUTH0_AUDIENCE is required/,
+  ],
 ];
-describe('a program that cannot be kept running ends docker run, its reason last, within 60 s', { timeout: 200_000, concurrency: true }, () => {
+describe('a program that cannot be kept running ends docker run, its reason last, within 60 s', {
+  timeout: 200_000,
+  concurrency: true,
+}, () => {
   for (const [name, env, code, program, msg] of ENDINGS) {
     test(name, async (t) => {
       const started = Date.now();
@@ -297,16 +377,32 @@ const killCaddyRepeatedly = (c: Container, times: number): Promise<number> =>
 
 describe('the in-container fallback: Caddy killed again and again', { timeout: 240_000 }, () => {
   test('PROXY_FALLBACK=direct (the default): $PORT answers with CORS again, /health degraded, alert sent', async (t) => {
-    const c = await startContainer({ what: 'fallback', port: railwayPort(), env: { ...RAILWAY_ENV, ALERT_WEBHOOK_URL: 'http://127.0.0.1:9099/hook' } });
+    const c = await startContainer({
+      what: 'fallback',
+      port: railwayPort(),
+      env: { ...RAILWAY_ENV, ALERT_WEBHOOK_URL: 'http://127.0.0.1:9099/hook' },
+    });
     try {
       await waitHealthy(c);
       await dockerOk(['exec', '-d', c.id, 'python', '-c', RECEIVER]);
-      await waitFor(async () => (await c.exec(['python', '-c', 'import socket; socket.create_connection(("127.0.0.1", 9099)).close()'])).code === 0, 10_000);
+      await waitFor(
+        async () =>
+          (await c.exec(['python', '-c', 'import socket; socket.create_connection(("127.0.0.1", 9099)).close()'])).code === 0,
+        10_000,
+      );
       const lastKill = await killCaddyRepeatedly(c, 5);
-      await waitFor(async () => {
-        const res = await request(`${c.base}/health/live`, { headers: { Origin: ALLOWED[1]! }, timeoutMs: 2000 }).catch(() => undefined);
-        return res?.status === 200 && values(res, 'via').length === 0 && values(res, 'access-control-allow-origin')[0] === ALLOWED[1];
-      }, 60_000, c.exited);
+      await waitFor(
+        async () => {
+          const res = await request(`${c.base}/health/live`, { headers: { Origin: ALLOWED[1]! }, timeoutMs: 2000 }).catch(
+            () => undefined,
+          );
+          return (
+            res?.status === 200 && values(res, 'via').length === 0 && values(res, 'access-control-allow-origin')[0] === ALLOWED[1]
+          );
+        },
+        60_000,
+        c.exited,
+      );
       const restoredMs = Date.now() - lastKill;
       t.diagnostic(`image: last kill -9 of Caddy -> CORS response on $PORT: ${restoredMs} ms`);
       assert.ok(restoredMs < 30_000, `${restoredMs} ms`);
@@ -315,12 +411,18 @@ describe('the in-container fallback: Caddy killed again and again', { timeout: 2
       const health = await request(`${c.base}/health`, { headers: { Origin: ALLOWED[1]! } });
       assert.equal(health.status, 503, health.body);
       const body = JSON.parse(health.body) as { status: string; mode: string; failing: string; checks: Record<string, string> };
-      assert.deepEqual({ status: body.status, mode: body.mode, failing: body.failing, proxy: body.checks.proxy }, { status: 'degraded', mode: 'direct-fallback', failing: 'proxy', proxy: 'down' });
+      assert.deepEqual(
+        { status: body.status, mode: body.mode, failing: body.failing, proxy: body.checks.proxy },
+        { status: 'degraded', mode: 'direct-fallback', failing: 'proxy', proxy: 'down' },
+      );
       assert.deepEqual(values(health, 'access-control-allow-origin'), [ALLOWED[1]]);
       let alerts: { program: string; reason: string }[] = [];
       await waitFor(async () => {
         const out = await c.exec(['cat', '/tmp/alerts.jsonl']);
-        alerts = out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { program: string; reason: string });
+        alerts = out.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { program: string; reason: string });
         return alerts.some((a) => /falling back to direct mode/.test(a.reason));
       }, 15_000);
       assert.equal(alerts.find((a) => /falling back/.test(a.reason))?.program, 'proxy');
@@ -333,7 +435,11 @@ describe('the in-container fallback: Caddy killed again and again', { timeout: 2
   });
 
   test('PROXY_FALLBACK=exit: the container ends with exit code 1, naming the proxy last', async (t) => {
-    const c = await startContainer({ what: 'fallback-exit', port: railwayPort(), env: { ...RAILWAY_ENV, PROXY_FALLBACK: 'exit' } });
+    const c = await startContainer({
+      what: 'fallback-exit',
+      port: railwayPort(),
+      env: { ...RAILWAY_ENV, PROXY_FALLBACK: 'exit' },
+    });
     try {
       await waitHealthy(c);
       const lastKill = await killCaddyRepeatedly(c, 5);
@@ -387,10 +493,14 @@ describe('a drop-in ASGI app mounted at /ext (APP_MODULE, PYTHONPATH), and docke
     const origin = ALLOWED[0]!;
     const slow = request(`${c.base}/fake/slow?seconds=4`, { headers: { Origin: origin }, timeoutMs: 40_000 });
     slow.catch(() => undefined); // judged below; keep an early failure from going unhandled
-    await waitFor(async () => {
-      const res = await request(`${c.base}/fake/in-flight`, { timeoutMs: 1000 });
-      return (JSON.parse(res.body) as { in_flight: number }).in_flight >= 1;
-    }, 10_000, c.exited);
+    await waitFor(
+      async () => {
+        const res = await request(`${c.base}/fake/in-flight`, { timeoutMs: 1000 });
+        return (JSON.parse(res.body) as { in_flight: number }).in_flight >= 1;
+      },
+      10_000,
+      c.exited,
+    );
     const stopped = c.stop(30);
     stopped.catch(() => undefined); // judged below, after the response
     const res = await slow;

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CookieJar } from '../../src/auth0-standin/client.ts';
-import { apiCall, loginThroughApi } from '../../src/harness/auth.ts';
-import { request, values } from '../../src/harness/http.ts';
-import { freePorts, REPO, VENV_BIN, waitFor } from '../../src/harness/stack.ts';
+import { apiCall, loginThroughApi } from '../../testkit/auth.ts';
+import { request, values } from '../../testkit/http.ts';
+import { freePorts, REPO, VENV_BIN, waitFor } from '../../testkit/stack.ts';
 
 const WAITING = /waiting for the stack to answer \/health \.\.\./;
 /** A first start on a loaded machine is slow; run.ts itself waits longer than this. */
@@ -33,7 +33,11 @@ async function startRun(env: Record<string, string> = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const run = {
-    child, port, pagePort, standinPort, dataDir,
+    child,
+    port,
+    pagePort,
+    standinPort,
+    dataDir,
     output: '',
     /** What /health answered the instant the `==> open` line first appeared in the output. */
     healthWhenPrinted: undefined as Promise<number | string> | undefined,
@@ -59,7 +63,11 @@ test('make run serves the page, the stand-in and the API; a login works; SIGINT 
   const output = (): string => run.output;
   try {
     // The URLs come only once the stack answers /health: nothing to wait for here but the line itself.
-    await waitFor(async () => output().includes('==> open '), START_MS, () => child.exitCode !== null).catch((err: Error) => {
+    await waitFor(
+      async () => output().includes('==> open '),
+      START_MS,
+      () => child.exitCode !== null,
+    ).catch((err: Error) => {
       throw new Error(`no "==> open" line: ${err.message}\n${output()}`);
     });
     assert.equal(await run.healthWhenPrinted, 200, `/health answered 200 when the URLs were printed:\n${output()}`);
@@ -111,7 +119,11 @@ test('make run gives up with one clear line and no URLs when the stack exits bef
     assert.match(output, WAITING);
     assert.match(output, /edge-sidecar: invalid configuration: CORS_MAX_AGE/, output);
     const gaveUp = output.split('\n').filter((l) => l.startsWith('make run: the stack exited'));
-    assert.deepEqual(gaveUp, ['make run: the stack exited with exit code 2 before it answered /health with 200; its last log lines above say why.'], output);
+    assert.deepEqual(
+      gaveUp,
+      ['make run: the stack exited with exit code 2 before it answered /health with 200; its last log lines above say why.'],
+      output,
+    );
     assert.doesNotMatch(output, /==> open|edge-sidecar demo/, 'no URLs are printed');
   } finally {
     clearTimeout(killer);

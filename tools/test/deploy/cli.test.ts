@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startCorsUpstream, type CorsUpstream, type UpstreamFault } from './cors-upstream.ts';
-import { startFakeRailway, type FakeRailway, type FakeRailwayOptions } from './fake-railway.ts';
+import { type CorsUpstream, startCorsUpstream, type UpstreamFault } from './cors-upstream.ts';
+import { type FakeRailway, type FakeRailwayOptions, startFakeRailway } from './fake-railway.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/edge-deploy', import.meta.url));
 const TOKEN = 'tok-0123456789-secret';
@@ -34,7 +34,11 @@ function cli(args: string[], env: Record<string, string>): Promise<Run> {
 let upstreams: Record<UpstreamFault, CorsUpstream>;
 let dir: string;
 before(async () => {
-  const [none, reflect, noAcao] = await Promise.all([startCorsUpstream('none'), startCorsUpstream('reflect-any-origin'), startCorsUpstream('no-acao')]);
+  const [none, reflect, noAcao] = await Promise.all([
+    startCorsUpstream('none'),
+    startCorsUpstream('reflect-any-origin'),
+    startCorsUpstream('no-acao'),
+  ]);
   upstreams = { none, 'reflect-any-origin': reflect, 'no-acao': noAcao };
   dir = mkdtempSync(path.join(tmpdir(), 'edge-deploy-test-'));
 });
@@ -59,7 +63,11 @@ interface World {
 async function world(o: Partial<FakeRailwayOptions> & { lastGood?: string } = {}): Promise<World> {
   const fake = await startFakeRailway({ auth: { kind: 'bearer', token: TOKEN }, ...o });
   const state = path.join(mkdtempSync(path.join(dir, 's-')), 'state.json');
-  if (o.lastGood) writeFileSync(state, JSON.stringify({ version: 1, lastGood: { [KEY]: { id: o.lastGood, recordedAt: '2026-01-01T00:00:00.000Z' } } }));
+  if (o.lastGood)
+    writeFileSync(
+      state,
+      JSON.stringify({ version: 1, lastGood: { [KEY]: { id: o.lastGood, recordedAt: '2026-01-01T00:00:00.000Z' } } }),
+    );
   const env = {
     RAILWAY_API_URL: fake.apiUrl,
     RAILWAY_API_TOKEN: TOKEN,
@@ -97,11 +105,19 @@ after(async () => {
 });
 
 /** d-1 live before the test, serving `upstream`. */
-const liveBefore = (upstream: string, canRollback = true): FakeRailwayOptions['initial'] => [{ id: 'd-1', status: 'SUCCESS', upstream, canRollback }];
-const building = (upstream: string, end = 'SUCCESS') => () => ({ statuses: ['INITIALIZING', 'BUILDING', 'DEPLOYING', end], upstream });
+const liveBefore = (upstream: string, canRollback = true): FakeRailwayOptions['initial'] => [
+  { id: 'd-1', status: 'SUCCESS', upstream, canRollback },
+];
+const building =
+  (upstream: string, end = 'SUCCESS') =>
+  () => ({ statuses: ['INITIALIZING', 'BUILDING', 'DEPLOYING', end], upstream });
 
 /** The step names printed, in order. */
-const steps = (r: Run): string[] => r.stdout.split('\n').filter((l) => STEP.test(l)).map((l) => l.replace(/^\[[^\]]*\] /, '').split(':')[0]!);
+const steps = (r: Run): string[] =>
+  r.stdout
+    .split('\n')
+    .filter((l) => STEP.test(l))
+    .map((l) => l.replace(/^\[[^\]]*\] /, '').split(':')[0]!);
 const lastLine = (r: Run): string => r.stdout.trimEnd().split('\n').at(-1) ?? '';
 
 describe('deploy', () => {
@@ -109,10 +125,18 @@ describe('deploy', () => {
     const w = await world({ initial: liveBefore(good()), lastGood: 'd-1', onDeploy: building(good()) });
     const r = await w.run(['deploy']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(w.fake.operations(), ['EdgeDeployProject', 'EdgeDeployDeployments', 'EdgeDeployStart', 'EdgeDeployDeployment']);
+    assert.deepEqual(w.fake.operations(), [
+      'EdgeDeployProject',
+      'EdgeDeployDeployments',
+      'EdgeDeployStart',
+      'EdgeDeployDeployment',
+    ]);
     assert.deepEqual(steps(r), ['deploy', 'wait-live', 'gate']);
     assert.match(r.stdout, /^\[\s*\d+\.\d s\] wait-live: d-2 is live$/m);
-    assert.match(lastLine(r), /^DEPLOYED: d-2 is live on http:\/\/127\.0\.0\.1:\d+ and passed the CORS gate; recorded .* \(total \d+\.\d s\)$/);
+    assert.match(
+      lastLine(r),
+      /^DEPLOYED: d-2 is live on http:\/\/127\.0\.0\.1:\d+ and passed the CORS gate; recorded .* \(total \d+\.\d s\)$/,
+    );
     assert.equal(w.lastGood(), 'd-2');
     // Progress while waiting, on stderr: every status the deployment went through.
     for (const s of ['BUILDING', 'DEPLOYING', 'SUCCESS']) assert.match(r.stderr, new RegExp(`d-2: ${s} \\(`));
@@ -124,9 +148,20 @@ describe('deploy', () => {
     const w = await world({ initial: liveBefore(good()), lastGood: 'd-1', onDeploy: building(good()) });
     const r = await w.run(['deploy', '--set', 'CORS_MAX_AGE=300', '--set', 'EMPTY=']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(w.fake.operations().slice(0, 4), ['EdgeDeployProject', 'EdgeDeployDeployments', 'EdgeDeployVariables', 'EdgeDeployStart']);
+    assert.deepEqual(w.fake.operations().slice(0, 4), [
+      'EdgeDeployProject',
+      'EdgeDeployDeployments',
+      'EdgeDeployVariables',
+      'EdgeDeployStart',
+    ]);
     assert.deepEqual(w.fake.callsOf('EdgeDeployVariables')[0]!.variables, {
-      input: { projectId: 'p-1', environmentId: 'env-prod', serviceId: 'svc-api', variables: { CORS_MAX_AGE: '300', EMPTY: '' }, skipDeploys: true },
+      input: {
+        projectId: 'p-1',
+        environmentId: 'env-prod',
+        serviceId: 'svc-api',
+        variables: { CORS_MAX_AGE: '300', EMPTY: '' },
+        skipDeploys: true,
+      },
     });
   });
 
@@ -143,7 +178,10 @@ describe('deploy', () => {
     const w = await world({ initial: liveBefore(faulty()), onDeploy: building(good()) });
     const r = await w.run(['deploy']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^edge-deploy: no last good deployment recorded, and d-1 \(serving now\) fails the gate: .*--rollback-to direct\)\n$/);
+    assert.match(
+      r.stderr,
+      /^edge-deploy: no last good deployment recorded, and d-1 \(serving now\) fails the gate: .*--rollback-to direct\)\n$/,
+    );
     assert.equal(w.fake.callsOf('EdgeDeployStart').length, 0);
   });
 
@@ -158,7 +196,10 @@ describe('deploy', () => {
       const r = await w.run(['deploy']);
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.deepEqual(steps(r), ['deploy', 'wait-live']);
-      assert.match(lastLine(r), new RegExp(`^REFUSED: Railway marked d-2 ${status}: .*; nothing was switched: d-1 keeps serving`));
+      assert.match(
+        lastLine(r),
+        new RegExp(`^REFUSED: Railway marked d-2 ${status}: .*; nothing was switched: d-1 keeps serving`),
+      );
       assert.match(lastLine(r), why);
       assert.equal(w.fake.callsOf('EdgeDeployRollback').length, 0);
       assert.equal(w.fake.callsOf('EdgeDeployVariables').length, 0);
@@ -170,7 +211,10 @@ describe('deploy', () => {
     const w = await world({ initial: liveBefore(good()), lastGood: 'd-1', onDeploy: () => 'Service has no source to deploy' });
     const r = await w.run(['deploy', '--set', 'CORS_MAX_AGE=300']);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(lastLine(r), /^NOT DEPLOYED: Railway did not start the deployment: Railway API EdgeDeployStart: Service has no source to deploy \(the variables CORS_MAX_AGE are already set on the service: they apply with its next deployment\); nothing was switched/);
+    assert.match(
+      lastLine(r),
+      /^NOT DEPLOYED: Railway did not start the deployment: Railway API EdgeDeployStart: Service has no source to deploy \(the variables CORS_MAX_AGE are already set on the service: they apply with its next deployment\); nothing was switched/,
+    );
   });
 
   test('a state file that is not JSON stops the deploy before anything changes, exit 2', async () => {
@@ -184,11 +228,21 @@ describe('deploy', () => {
   });
 
   test('not live within EDGE_DEPLOY_LIVE_TIMEOUT: cancelled so it never goes live ungated, exit 1', async () => {
-    const w = await world({ initial: liveBefore(good()), lastGood: 'd-1', onDeploy: () => ({ statuses: Array(10_000).fill('BUILDING'), upstream: good() }) });
+    const w = await world({
+      initial: liveBefore(good()),
+      lastGood: 'd-1',
+      onDeploy: () => ({ statuses: Array(10_000).fill('BUILDING'), upstream: good() }),
+    });
     const r = await w.run(['deploy'], { EDGE_DEPLOY_LIVE_TIMEOUT: '300ms' });
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.deepEqual(w.fake.callsOf('EdgeDeployCancel').map((c) => c.variables.id), ['d-2']);
-    assert.match(lastLine(r), /^REFUSED: d-2 was not live after \d+ s \(still BUILDING\); cancelled it; nothing was switched: d-1 keeps serving/);
+    assert.deepEqual(
+      w.fake.callsOf('EdgeDeployCancel').map((c) => c.variables.id),
+      ['d-2'],
+    );
+    assert.match(
+      lastLine(r),
+      /^REFUSED: d-2 was not live after \d+ s \(still BUILDING\); cancelled it; nothing was switched: d-1 keeps serving/,
+    );
   });
 
   // The gate is real: a deployment serving a seeded CORS fault fails it, whichever fault.
@@ -198,7 +252,10 @@ describe('deploy', () => {
       const r = await w.run(['deploy']);
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.deepEqual(steps(r), ['deploy', 'wait-live', 'gate', 'rollback', 'rollback-live', 'gate-after-rollback']);
-      assert.deepEqual(w.fake.callsOf('EdgeDeployRollback').map((c) => c.variables), [{ id: 'd-1' }]);
+      assert.deepEqual(
+        w.fake.callsOf('EdgeDeployRollback').map((c) => c.variables),
+        [{ id: 'd-1' }],
+      );
       assert.deepEqual(w.fake.operations(), [
         'EdgeDeployProject',
         'EdgeDeployDeployments',
@@ -212,7 +269,10 @@ describe('deploy', () => {
       assert.match(r.stdout, /^\[\s*\d+\.\d s\] gate: failed: .+/m);
       assert.match(r.stdout, /rollback: redeploying d-1 as d-3$/m);
       assert.match(r.stdout, /gate-after-rollback: passed$/m);
-      assert.match(lastLine(r), /^ROLLED BACK: d-2 failed the CORS gate and was rolled back in \d+\.\d s \(Railway's rollback to d-1\); d-3 is live and passed the gate\. Why: gate failed: /);
+      assert.match(
+        lastLine(r),
+        /^ROLLED BACK: d-2 failed the CORS gate and was rolled back in \d+\.\d s \(Railway's rollback to d-1\); d-3 is live and passed the gate\. Why: gate failed: /,
+      );
       assert.equal(w.lastGood(), 'd-1', 'a failed deployment is never recorded');
     });
   }
@@ -226,21 +286,50 @@ describe('deploy', () => {
     });
     const r = await w.run(['deploy', '--rollback-to', 'direct']);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.deepEqual(w.fake.operations(), ['EdgeDeployProject', 'EdgeDeployDeployments', 'EdgeDeployStart', 'EdgeDeployDeployment', 'EdgeDeployVariables', 'EdgeDeployStart', 'EdgeDeployDeployment']);
+    assert.deepEqual(w.fake.operations(), [
+      'EdgeDeployProject',
+      'EdgeDeployDeployments',
+      'EdgeDeployStart',
+      'EdgeDeployDeployment',
+      'EdgeDeployVariables',
+      'EdgeDeployStart',
+      'EdgeDeployDeployment',
+    ]);
     assert.deepEqual(w.fake.callsOf('EdgeDeployVariables')[0]!.variables, {
-      input: { projectId: 'p-1', environmentId: 'env-prod', serviceId: 'svc-api', variables: { PROXY_MODE: 'direct' }, skipDeploys: true },
+      input: {
+        projectId: 'p-1',
+        environmentId: 'env-prod',
+        serviceId: 'svc-api',
+        variables: { PROXY_MODE: 'direct' },
+        skipDeploys: true,
+      },
     });
     assert.equal(w.fake.callsOf('EdgeDeployRollback').length, 0);
     assert.match(r.stdout, /rollback: started d-3 with PROXY_MODE=direct$/m);
-    assert.match(lastLine(r), /^ROLLED BACK: d-2 failed the CORS gate and was rolled back in \d+\.\d s \(a deployment with PROXY_MODE=direct\); d-3 is live/);
+    assert.match(
+      lastLine(r),
+      /^ROLLED BACK: d-2 failed the CORS gate and was rolled back in \d+\.\d s \(a deployment with PROXY_MODE=direct\); d-3 is live/,
+    );
   });
 
   // Options are functions: the upstreams start in before(), after the table is built.
   const ROLLBACK_FAILS: [name: string, o: () => Partial<FakeRailwayOptions>, why: RegExp][] = [
-    ['the rollback deployment fails its healthcheck', () => ({ onRollback: (from) => ({ statuses: ['DEPLOYING', 'FAILED'], upstream: from.upstream }) }), /rollback: the rollback deployment was refused: Railway marked d-3 FAILED/],
-    ['Railway refuses the rollback mutation', () => ({ onRollback: () => 'Deployment cannot be rolled back' }), /rollback: Railway API EdgeDeployRollback: Deployment cannot be rolled back/],
+    [
+      'the rollback deployment fails its healthcheck',
+      () => ({ onRollback: (from) => ({ statuses: ['DEPLOYING', 'FAILED'], upstream: from.upstream }) }),
+      /rollback: the rollback deployment was refused: Railway marked d-3 FAILED/,
+    ],
+    [
+      'Railway refuses the rollback mutation',
+      () => ({ onRollback: () => 'Deployment cannot be rolled back' }),
+      /rollback: Railway API EdgeDeployRollback: Deployment cannot be rolled back/,
+    ],
     ['the last good deployment is past image retention', () => ({ initial: liveBefore(good(), false) }), /canRollback is false/],
-    ['the rolled-back deployment fails the gate too', () => ({ initial: liveBefore(faulty('no-acao')) }), /after the rollback the gate failed too/],
+    [
+      'the rolled-back deployment fails the gate too',
+      () => ({ initial: liveBefore(faulty('no-acao')) }),
+      /after the rollback the gate failed too/,
+    ],
   ];
   for (const [name, o, why] of ROLLBACK_FAILS) {
     test(`rollback fails (${name}): exit 3, says what is serving`, async () => {
@@ -257,15 +346,35 @@ describe('deploy', () => {
 
 describe('rollback', () => {
   const ROWS: [name: string, args: string[], lastGood: string | undefined, ops: (w: World) => void][] = [
-    ['to the recorded last good (default)', ['rollback'], 'd-1', (w) => assert.deepEqual(w.fake.callsOf('EdgeDeployRollback').map((c) => c.variables), [{ id: 'd-1' }])],
-    ['to an explicit deployment id, nothing recorded', ['rollback', '--to', 'd-1'], undefined, (w) => assert.deepEqual(w.fake.callsOf('EdgeDeployRollback').map((c) => c.variables), [{ id: 'd-1' }])],
+    [
+      'to the recorded last good (default)',
+      ['rollback'],
+      'd-1',
+      (w) =>
+        assert.deepEqual(
+          w.fake.callsOf('EdgeDeployRollback').map((c) => c.variables),
+          [{ id: 'd-1' }],
+        ),
+    ],
+    [
+      'to an explicit deployment id, nothing recorded',
+      ['rollback', '--to', 'd-1'],
+      undefined,
+      (w) =>
+        assert.deepEqual(
+          w.fake.callsOf('EdgeDeployRollback').map((c) => c.variables),
+          [{ id: 'd-1' }],
+        ),
+    ],
     [
       'to PROXY_MODE=direct',
       ['rollback', '--to', 'direct'],
       undefined,
       (w) => {
         assert.equal(w.fake.callsOf('EdgeDeployRollback').length, 0);
-        assert.deepEqual((w.fake.callsOf('EdgeDeployVariables')[0]!.variables.input as { variables: unknown }).variables, { PROXY_MODE: 'direct' });
+        assert.deepEqual((w.fake.callsOf('EdgeDeployVariables')[0]!.variables.input as { variables: unknown }).variables, {
+          PROXY_MODE: 'direct',
+        });
       },
     ],
   ];
@@ -273,7 +382,10 @@ describe('rollback', () => {
     test(`${name}: gated, exit 0`, async () => {
       // d-1 good, d-2 (bad) live now; direct mode serves correct CORS.
       const w = await world({
-        initial: [{ id: 'd-1', status: 'REMOVED', upstream: good() }, { id: 'd-2', status: 'SUCCESS', upstream: faulty() }],
+        initial: [
+          { id: 'd-1', status: 'REMOVED', upstream: good() },
+          { id: 'd-2', status: 'SUCCESS', upstream: faulty() },
+        ],
         ...(lastGood ? { lastGood } : {}),
         onDeploy: (vars) => ({ statuses: ['BUILDING', 'SUCCESS'], upstream: vars.PROXY_MODE === 'direct' ? good() : faulty() }),
       });
@@ -289,13 +401,21 @@ describe('rollback', () => {
     const w = await world({ initial: liveBefore(good()) });
     const r = await w.run(['rollback']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^edge-deploy: no last good deployment recorded in .*state\.json: use --to direct, or --to <deployment-id>/);
+    assert.match(
+      r.stderr,
+      /^edge-deploy: no last good deployment recorded in .*state\.json: use --to direct, or --to <deployment-id>/,
+    );
     assert.equal(w.fake.callsOf('EdgeDeployRollback').length, 0);
   });
 
   const REFUSED_UPFRONT: [name: string, to: string, initial: () => FakeRailwayOptions['initial'], message: RegExp][] = [
     ['unknown to Railway', 'd-404', () => liveBefore(good()), /Railway API EdgeDeployDeployment: Deployment not found/],
-    ['of another service', 'd-pg', () => [...liveBefore(good())!, { id: 'd-pg', status: 'SUCCESS', upstream: good(), serviceId: 'svc-pg' }], /d-pg is not a deployment of api in production/],
+    [
+      'of another service',
+      'd-pg',
+      () => [...liveBefore(good())!, { id: 'd-pg', status: 'SUCCESS', upstream: good(), serviceId: 'svc-pg' }],
+      /d-pg is not a deployment of api in production/,
+    ],
     ['past image retention', 'd-1', () => liveBefore(good(), false), /Railway cannot roll back to d-1 \(canRollback is false/],
   ];
   for (const [name, to, initial, message] of REFUSED_UPFRONT) {
@@ -309,7 +429,11 @@ describe('rollback', () => {
   }
 
   test('the rollback deployment crashes: exit 3', async () => {
-    const w = await world({ initial: liveBefore(good()), lastGood: 'd-1', onRollback: (from) => ({ statuses: ['DEPLOYING', 'CRASHED'], upstream: from.upstream }) });
+    const w = await world({
+      initial: liveBefore(good()),
+      lastGood: 'd-1',
+      onRollback: (from) => ({ statuses: ['DEPLOYING', 'CRASHED'], upstream: from.upstream }),
+    });
     const r = await w.run(['rollback']);
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(lastLine(r), /^ROLLBACK FAILED: rollback: the rollback deployment was refused: Railway marked d-2 CRASHED/);
@@ -323,7 +447,10 @@ describe('status', () => {
   ] as const) {
     test(`${name}: current, newest, last good, the gate now → exit ${code}`, async () => {
       const w = await world({
-        initial: [{ id: 'd-1', status: 'SUCCESS', upstream: upstreams[upstream].url }, { id: 'd-2', status: 'FAILED', upstream: good() }],
+        initial: [
+          { id: 'd-1', status: 'SUCCESS', upstream: upstreams[upstream].url },
+          { id: 'd-2', status: 'FAILED', upstream: good() },
+        ],
         lastGood: 'd-1',
       });
       const r = await w.run(['status']);
@@ -331,8 +458,16 @@ describe('status', () => {
       assert.match(r.stdout, /^service: +railway edge-sidecar\/production\/api$/m);
       assert.match(r.stdout, /^current: +d-1 SUCCESS, created 2026-/m);
       assert.match(r.stdout, /^newest: +d-2 FAILED/m);
-      assert.match(r.stdout, /^last good: +d-1, passed the gate 2026-01-01T00:00:00\.000Z \(serving now\); can be rolled back to$/m);
-      assert.match(r.stdout, code === 0 ? /gate: passed \(origins https:\/\/app\.zebra\.associates, deny http:\/\/localhost:3001\)$/m : /gate: failed: .*denied-origin/m);
+      assert.match(
+        r.stdout,
+        /^last good: +d-1, passed the gate 2026-01-01T00:00:00\.000Z \(serving now\); can be rolled back to$/m,
+      );
+      assert.match(
+        r.stdout,
+        code === 0
+          ? /gate: passed \(origins https:\/\/app\.zebra\.associates, deny http:\/\/localhost:3001\)$/m
+          : /gate: failed: .*denied-origin/m,
+      );
       // status changes nothing.
       assert.ok(w.fake.calls.every((c) => !/Start|Rollback|Variables|Cancel/.test(c.operation)));
     });
@@ -341,18 +476,58 @@ describe('status', () => {
 
 describe('configuration and usage: exit 2, one line, nothing changed', () => {
   const ROWS: [name: string, args: string[], env: Record<string, string | undefined>, message: RegExp][] = [
-    ['missing token', ['deploy'], { RAILWAY_API_TOKEN: undefined }, /no Railway token: set RAILWAY_API_TOKEN .* or RAILWAY_TOKEN/],
-    ['token refused', ['deploy'], { RAILWAY_API_TOKEN: 'wrong' }, /the token was refused \(Not Authorized\): check RAILWAY_API_TOKEN/],
-    ['a project token is not a bearer token', ['status'], { RAILWAY_API_TOKEN: undefined, RAILWAY_TOKEN: TOKEN }, /the token was refused.*check RAILWAY_TOKEN/],
-    ['unknown service', ['deploy'], { EDGE_DEPLOY_SERVICE: 'web' }, /no service "web" in project edge-sidecar \(known: api, postgres\)/],
-    ['unknown environment', ['deploy'], { EDGE_DEPLOY_ENVIRONMENT: 'prod' }, /no environment "prod" in project edge-sidecar \(known: production, staging\)/],
+    [
+      'missing token',
+      ['deploy'],
+      { RAILWAY_API_TOKEN: undefined },
+      /no Railway token: set RAILWAY_API_TOKEN .* or RAILWAY_TOKEN/,
+    ],
+    [
+      'token refused',
+      ['deploy'],
+      { RAILWAY_API_TOKEN: 'wrong' },
+      /the token was refused \(Not Authorized\): check RAILWAY_API_TOKEN/,
+    ],
+    [
+      'a project token is not a bearer token',
+      ['status'],
+      { RAILWAY_API_TOKEN: undefined, RAILWAY_TOKEN: TOKEN },
+      /the token was refused.*check RAILWAY_TOKEN/,
+    ],
+    [
+      'unknown service',
+      ['deploy'],
+      { EDGE_DEPLOY_SERVICE: 'web' },
+      /no service "web" in project edge-sidecar \(known: api, postgres\)/,
+    ],
+    [
+      'unknown environment',
+      ['deploy'],
+      { EDGE_DEPLOY_ENVIRONMENT: 'prod' },
+      /no environment "prod" in project edge-sidecar \(known: production, staging\)/,
+    ],
     ['no project id', ['deploy'], { RAILWAY_PROJECT_ID: undefined }, /RAILWAY_PROJECT_ID is not set/],
-    ['plain http API endpoint off loopback', ['deploy'], { RAILWAY_API_URL: 'http://backboard.example/graphql/v2' }, /RAILWAY_API_URL: must be https:\/\//],
+    [
+      'plain http API endpoint off loopback',
+      ['deploy'],
+      { RAILWAY_API_URL: 'http://backboard.example/graphql/v2' },
+      /RAILWAY_API_URL: must be https:\/\//,
+    ],
     ['bad duration', ['deploy'], { EDGE_DEPLOY_POLL: 'soon' }, /EDGE_DEPLOY_POLL: not a positive duration/],
-    ['deny list clashes with origins', ['deploy'], { EDGE_DEPLOY_DENY: 'https://app.zebra.associates' }, /EDGE_DEPLOY_DENY: https:\/\/app\.zebra\.associates is also an allowed origin/],
+    [
+      'deny list clashes with origins',
+      ['deploy'],
+      { EDGE_DEPLOY_DENY: 'https://app.zebra.associates' },
+      /EDGE_DEPLOY_DENY: https:\/\/app\.zebra\.associates is also an allowed origin/,
+    ],
     ['bad origin', ['deploy'], { EDGE_DEPLOY_ORIGINS: 'https://app.zebra.associates/' }, /not an origin/],
     ['unknown flag', ['deploy', '--bogus'], {}, /deploy: Unknown option '--bogus' \(see edge-deploy deploy --help\)/],
-    ['bad --rollback-to', ['deploy', '--rollback-to', 'yesterday'], {}, /--rollback-to must be last-good or direct, not "yesterday"/],
+    [
+      'bad --rollback-to',
+      ['deploy', '--rollback-to', 'yesterday'],
+      {},
+      /--rollback-to must be last-good or direct, not "yesterday"/,
+    ],
     ['bad --set', ['deploy', '--set', 'PROXY_MODE'], {}, /--set needs KEY=VALUE/],
     ['unknown command', ['ship'], {}, /unknown command "ship"/],
   ];
@@ -360,8 +535,9 @@ describe('configuration and usage: exit 2, one line, nothing changed', () => {
     test(name, async () => {
       const w = await world({ initial: liveBefore(good()), lastGood: 'd-1', onDeploy: building(good()) });
       const merged: Record<string, string> = { ...w.env };
-      for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k];
-      else merged[k] = v;
+      for (const [k, v] of Object.entries(env))
+        if (v === undefined) delete merged[k];
+        else merged[k] = v;
       const r = await cli(args, merged);
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.equal(r.stdout, '');
@@ -369,12 +545,20 @@ describe('configuration and usage: exit 2, one line, nothing changed', () => {
       assert.match(r.stderr, /^edge-deploy: /);
       assert.match(r.stderr, message);
       assert.ok(!r.stderr.includes(TOKEN));
-      assert.ok(w.fake.calls.every((c) => !/Start|Rollback|Variables|Cancel/.test(c.operation)), 'nothing changed');
+      assert.ok(
+        w.fake.calls.every((c) => !/Start|Rollback|Variables|Cancel/.test(c.operation)),
+        'nothing changed',
+      );
     });
   }
 
   test('a project token: sent as Project-Access-Token only, its own project and environment', async () => {
-    const w = await world({ auth: { kind: 'project', token: TOKEN }, tokenEnvironmentId: 'env-stg', initial: liveBefore(good()), lastGood: undefined });
+    const w = await world({
+      auth: { kind: 'project', token: TOKEN },
+      tokenEnvironmentId: 'env-stg',
+      initial: liveBefore(good()),
+      lastGood: undefined,
+    });
     // Staging's policy allows the demo origin, which the production-policy upstream refuses: the gate must say so.
     const r = await w.run(['status'], { RAILWAY_API_TOKEN: '', RAILWAY_TOKEN: TOKEN, RAILWAY_PROJECT_ID: '' });
     assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -399,8 +583,16 @@ describe('configuration and usage: exit 2, one line, nothing changed', () => {
 
 describe('--help', () => {
   const ROWS: [args: string[], usage: RegExp, mentions: string[]][] = [
-    [['--help'], /^Usage: edge-deploy <command>/, ['deploy', 'rollback', 'status', 'RAILWAY_API_TOKEN', 'RAILWAY_TOKEN', 'EDGE_DEPLOY_URL']],
-    [['deploy', '--help'], /^Usage: edge-deploy deploy \[--rollback-to last-good\|direct\] \[--set KEY=VALUE \.\.\.\]/, ['--rollback-to', '--set', 'Exit codes:', '  3  ']],
+    [
+      ['--help'],
+      /^Usage: edge-deploy <command>/,
+      ['deploy', 'rollback', 'status', 'RAILWAY_API_TOKEN', 'RAILWAY_TOKEN', 'EDGE_DEPLOY_URL'],
+    ],
+    [
+      ['deploy', '--help'],
+      /^Usage: edge-deploy deploy \[--rollback-to last-good\|direct\] \[--set KEY=VALUE \.\.\.\]/,
+      ['--rollback-to', '--set', 'Exit codes:', '  3  '],
+    ],
     [['rollback', '-h'], /^Usage: edge-deploy rollback \[--to last-good\|direct\|<deployment-id>\]/, ['--to', 'Exit codes:']],
     [['status', '--help'], /^Usage: edge-deploy status/, ['Exit codes:']],
   ];

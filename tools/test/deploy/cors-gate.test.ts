@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { corsGate, GATE_DEFAULTS } from '../../src/deploy/cors-gate.ts';
 import { ProbeUsageError } from '../../src/probe/index.ts';
-import { startCorsUpstream, UPSTREAM_FAULTS, type CorsUpstream } from './cors-upstream.ts';
+import { type CorsUpstream, startCorsUpstream, UPSTREAM_FAULTS } from './cors-upstream.ts';
 
 const PRODUCTION = { origins: ['https://app.zebra.associates'], deny: ['http://localhost:3001'] };
 let upstream: CorsUpstream;
@@ -29,11 +29,12 @@ for (const fault of UPSTREAM_FAULTS) {
     // At most maxFailures lines, then one that counts the rest per case.
     assert.ok(v.failures.length <= GATE_DEFAULTS.maxFailures + 1);
     for (const f of v.failures) assert.ok(f.length <= 200, `short: ${f}`);
-    if (v.failures.length > GATE_DEFAULTS.maxFailures) assert.match(v.failures.at(-1)!, /^and \d+ more \(([a-z-]+ x\d+(, )?)+; tools\/bin\/cors-probe shows all\)$/);
+    if (v.failures.length > GATE_DEFAULTS.maxFailures)
+      assert.match(v.failures.at(-1)!, /^and \d+ more \(([a-z-]+ x\d+(, )?)+; tools\/bin\/cors-probe shows all\)$/);
   });
 }
 
-test('the deny list is part of the gate: staging\'s policy served in production fails on http://localhost:3001', async () => {
+test("the deny list is part of the gate: staging's policy served in production fails on http://localhost:3001", async () => {
   upstream.fault = 'none';
   // The upstream refuses the demo origin (production's policy); a gate that expects it allowed must fail...
   const staging = await corsGate({ origins: ['https://app.zebra.associates', 'http://localhost:3001'] })(upstream.url);

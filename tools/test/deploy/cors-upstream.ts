@@ -28,21 +28,53 @@ type Lines = [string, string][];
 function answer(req: http.IncomingMessage, fault: UpstreamFault): { status: number; headers: Lines; body: string } {
   const origin = req.headers.origin;
   const allowed = origin !== undefined && (fault === 'reflect-any-origin' || ORIGINS.includes(origin));
-  const grant: Lines = allowed && fault !== 'no-acao' ? [['Access-Control-Allow-Origin', origin], ['Access-Control-Allow-Credentials', 'true']] : allowed ? [['Access-Control-Allow-Credentials', 'true']] : [];
+  const grant: Lines =
+    allowed && fault !== 'no-acao'
+      ? [
+          ['Access-Control-Allow-Origin', origin],
+          ['Access-Control-Allow-Credentials', 'true'],
+        ]
+      : allowed
+        ? [['Access-Control-Allow-Credentials', 'true']]
+        : [];
   const acrm = req.headers['access-control-request-method'];
   if (req.method === 'OPTIONS' && origin !== undefined && acrm !== undefined) {
     // A preflight, answered here and never passed on, as Caddy does.
-    const asked = String(req.headers['access-control-request-headers'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+    const asked = String(req.headers['access-control-request-headers'] ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
     const ok = allowed && METHODS.includes(String(acrm)) && asked.every((h) => HEADERS.includes(h));
-    if (!ok) return { status: 403, headers: [['Vary', 'Origin'], ['Content-Type', 'application/json']], body: '{"detail":"CORS preflight refused"}' };
+    if (!ok)
+      return {
+        status: 403,
+        headers: [
+          ['Vary', 'Origin'],
+          ['Content-Type', 'application/json'],
+        ],
+        body: '{"detail":"CORS preflight refused"}',
+      };
     return {
       status: 204,
-      headers: [...grant, ['Access-Control-Allow-Methods', METHODS.join(', ')], ['Access-Control-Allow-Headers', HEADERS.join(', ')], ['Access-Control-Max-Age', '600'], ['Vary', 'Origin']],
+      headers: [
+        ...grant,
+        ['Access-Control-Allow-Methods', METHODS.join(', ')],
+        ['Access-Control-Allow-Headers', HEADERS.join(', ')],
+        ['Access-Control-Max-Age', '600'],
+        ['Vary', 'Origin'],
+      ],
       body: '',
     };
   }
   const path = new URL(req.url ?? '/', 'http://x').pathname;
-  const [status, body] = req.method === 'OPTIONS' ? [405, '{"detail":"Method Not Allowed"}'] : path === '/health/live' ? [200, '{"status":"ok"}'] : path.startsWith('/api/v1/items') ? [401, '{"detail":"Not authenticated"}'] : [404, '{"detail":"Not Found"}'];
+  const [status, body] =
+    req.method === 'OPTIONS'
+      ? [405, '{"detail":"Method Not Allowed"}']
+      : path === '/health/live'
+        ? [200, '{"status":"ok"}']
+        : path.startsWith('/api/v1/items')
+          ? [401, '{"detail":"Not authenticated"}']
+          : [404, '{"detail":"Not Found"}'];
   const expose: Lines = grant.length ? [['Access-Control-Expose-Headers', 'X-Request-ID']] : [];
   return { status, headers: [['Content-Type', 'application/json'], ['Vary', 'Origin'], ...grant, ...expose], body };
 }

@@ -99,8 +99,14 @@ function close(server: http.Server): Promise<void> {
 
 export async function startFakeRailway(o: FakeRailwayOptions): Promise<FakeRailway> {
   const projectId = o.projectId ?? 'p-1';
-  const environments = o.environments ?? [{ id: 'env-prod', name: 'production' }, { id: 'env-stg', name: 'staging' }];
-  const services = o.services ?? [{ id: 'svc-api', name: 'api' }, { id: 'svc-pg', name: 'postgres' }];
+  const environments = o.environments ?? [
+    { id: 'env-prod', name: 'production' },
+    { id: 'env-stg', name: 'staging' },
+  ];
+  const services = o.services ?? [
+    { id: 'svc-api', name: 'api' },
+    { id: 'svc-pg', name: 'postgres' },
+  ];
   const calls: Call[] = [];
   const variables: Record<string, string> = { PROXY_MODE: 'sidecar', ...o.variables };
   let seq = 0;
@@ -120,7 +126,11 @@ export async function startFakeRailway(o: FakeRailwayOptions): Promise<FakeRailw
       environmentId: o.tokenEnvironmentId ?? environments[0]!.id,
     };
   };
-  const deployments: FakeDeployment[] = (o.initial ?? []).map((d) => ({ ...make(d.id, { statuses: [d.status], upstream: d.upstream }, variables), ...d, script: d.script ?? [] }));
+  const deployments: FakeDeployment[] = (o.initial ?? []).map((d) => ({
+    ...make(d.id, { statuses: [d.status], upstream: d.upstream }, variables),
+    ...d,
+    script: d.script ?? [],
+  }));
 
   /** A deployment reaching SUCCESS takes the traffic; the one it replaces is removed, as on Railway. */
   const settle = (d: FakeDeployment): void => {
@@ -134,10 +144,20 @@ export async function startFakeRailway(o: FakeRailwayOptions): Promise<FakeRailw
     EdgeDeployProject: (v) => {
       if (v.id !== projectId) throw new Error('Project not found');
       const edges = (xs: { id: string; name: string }[]) => ({ edges: xs.map((node) => ({ node })) });
-      return { project: { id: projectId, name: o.projectName ?? 'edge-sidecar', environments: edges(environments), services: edges(services) } };
+      return {
+        project: {
+          id: projectId,
+          name: o.projectName ?? 'edge-sidecar',
+          environments: edges(environments),
+          services: edges(services),
+        },
+      };
     },
     EdgeDeployDomains: () => ({
-      domains: { customDomains: (o.customDomains ?? []).map((domain) => ({ domain })), serviceDomains: (o.serviceDomains ?? []).map((domain) => ({ domain })) },
+      domains: {
+        customDomains: (o.customDomains ?? []).map((domain) => ({ domain })),
+        serviceDomains: (o.serviceDomains ?? []).map((domain) => ({ domain })),
+      },
     }),
     EdgeDeployDeployments: (v) => {
       const first = typeof v.first === 'number' ? v.first : 20;
@@ -152,7 +172,16 @@ export async function startFakeRailway(o: FakeRailwayOptions): Promise<FakeRailw
         d.status = next;
         settle(d);
       }
-      return { deployment: { id: d.id, status: d.status, createdAt: d.createdAt, canRollback: d.canRollback, serviceId: d.serviceId, environmentId: d.environmentId } };
+      return {
+        deployment: {
+          id: d.id,
+          status: d.status,
+          createdAt: d.createdAt,
+          canRollback: d.canRollback,
+          serviceId: d.serviceId,
+          environmentId: d.environmentId,
+        },
+      };
     },
     EdgeDeployVariables: (v) => {
       const input = v.input as { variables: Record<string, string> };
@@ -208,12 +237,16 @@ export async function startFakeRailway(o: FakeRailwayOptions): Promise<FakeRailw
       const auth: Call['auth'] = bearer && project ? 'both' : bearer ? 'bearer' : project ? 'project' : 'none';
       const operation = body.operationName ?? '?';
       calls.push({ operation, variables: body.variables ?? {}, auth });
-      const authorized = o.auth.kind === 'bearer' ? auth === 'bearer' && bearer === `Bearer ${o.auth.token}` : auth === 'project' && project === o.auth.token;
+      const authorized =
+        o.auth.kind === 'bearer'
+          ? auth === 'bearer' && bearer === `Bearer ${o.auth.token}`
+          : auth === 'project' && project === o.auth.token;
       // Railway answers a bad token with HTTP 200 and a GraphQL error.
       if (!authorized) return reply({ data: null, errors: [{ message: 'Not Authorized' }] });
       const resolver = resolvers[operation];
       const root = ROOT_FIELDS[operation];
-      if (!resolver || !root || !body.query?.includes(root)) return reply({ errors: [{ message: `fake Railway: unknown operation ${operation} or root field not ${root}` }] });
+      if (!resolver || !root || !body.query?.includes(root))
+        return reply({ errors: [{ message: `fake Railway: unknown operation ${operation} or root field not ${root}` }] });
       try {
         reply({ data: resolver(body.variables ?? {}) });
       } catch (err) {
@@ -228,20 +261,26 @@ export async function startFakeRailway(o: FakeRailwayOptions): Promise<FakeRailw
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const target = live();
-      if (!target) return void res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"detail":"no deployment is live"}');
-      const up = http.request(`${target.upstream}${req.url ?? '/'}`, { method: req.method, headers: req.headers, agent: false }, (upRes) => {
-        const body: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => body.push(c));
-        upRes.on('end', () => {
-          // Raw header lines, so duplicates stay duplicates (the gate judges them).
-          const raw: string[] = [];
-          for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
-            const name = upRes.rawHeaders[i]!;
-            if (!/^(connection|keep-alive|transfer-encoding|content-length)$/i.test(name)) raw.push(name, upRes.rawHeaders[i + 1]!);
-          }
-          res.writeHead(upRes.statusCode ?? 502, raw).end(Buffer.concat(body));
-        });
-      });
+      if (!target)
+        return void res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"detail":"no deployment is live"}');
+      const up = http.request(
+        `${target.upstream}${req.url ?? '/'}`,
+        { method: req.method, headers: req.headers, agent: false },
+        (upRes) => {
+          const body: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => body.push(c));
+          upRes.on('end', () => {
+            // Raw header lines, so duplicates stay duplicates (the gate judges them).
+            const raw: string[] = [];
+            for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
+              const name = upRes.rawHeaders[i]!;
+              if (!/^(connection|keep-alive|transfer-encoding|content-length)$/i.test(name))
+                raw.push(name, upRes.rawHeaders[i + 1]!);
+            }
+            res.writeHead(upRes.statusCode ?? 502, raw).end(Buffer.concat(body));
+          });
+        },
+      );
       up.on('error', (err) => res.writeHead(502).end(String(err)));
       up.end(Buffer.concat(chunks));
     });

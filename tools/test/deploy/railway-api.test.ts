@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { railwayApi, RailwayApiError, type RailwayAuth } from '../../src/deploy/railway-api.ts';
+import { RailwayApiError, type RailwayAuth, railwayApi } from '../../src/deploy/railway-api.ts';
 
 const TOKEN = 'a1b2c3d4-0000-4000-8000-secret000001';
 const BEARER: RailwayAuth = { kind: 'bearer', token: TOKEN, source: 'RAILWAY_API_TOKEN' };
@@ -29,7 +29,9 @@ before(async () => {
       seen.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
       const a = answers.shift() ?? { status: 500, body: 'no answer scripted' };
       if (a === 'hang') return;
-      res.writeHead(a.status ?? 200, { 'Content-Type': 'application/json', ...a.headers }).end(typeof a.body === 'string' ? a.body : JSON.stringify(a.body));
+      res
+        .writeHead(a.status ?? 200, { 'Content-Type': 'application/json', ...a.headers })
+        .end(typeof a.body === 'string' ? a.body : JSON.stringify(a.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,7 +46,12 @@ const Q = 'query EdgeDeployThing($id: String!) { thing(id: $id) }';
 const M = 'mutation EdgeDeployDo($id: String!) { doIt(id: $id) }';
 
 /** Runs one request with fresh answers; resolves to data or the error. */
-async function call(doc: string, scripted: Answer[], auth: RailwayAuth = BEARER, extra: { timeoutMs?: number } = {}): Promise<{ data?: unknown; error?: RailwayApiError }> {
+async function call(
+  doc: string,
+  scripted: Answer[],
+  auth: RailwayAuth = BEARER,
+  extra: { timeoutMs?: number } = {},
+): Promise<{ data?: unknown; error?: RailwayApiError }> {
   answers = scripted;
   seen.length = 0;
   const api = railwayApi({ url, auth, retryDelayMs: 1, ...extra });
@@ -73,13 +80,40 @@ test('headers: a bearer token as Authorization only, a project token as Project-
 });
 
 const ERRORS: [name: string, answers: Answer[], message: RegExp, extra?: { unauthorized?: boolean; attempts?: number }][] = [
-  ['GraphQL errors are joined', [{ body: { data: null, errors: [{ message: 'Problem one' }, { message: 'Problem two' }] } }], /^Railway API EdgeDeployThing: Problem one; Problem two$/, { attempts: 1 }],
-  ['"Not Authorized" names the variable to check', [{ body: { data: null, errors: [{ message: 'Not Authorized' }] } }], /the token was refused \(Not Authorized\): check RAILWAY_API_TOKEN/, { unauthorized: true }],
+  [
+    'GraphQL errors are joined',
+    [{ body: { data: null, errors: [{ message: 'Problem one' }, { message: 'Problem two' }] } }],
+    /^Railway API EdgeDeployThing: Problem one; Problem two$/,
+    { attempts: 1 },
+  ],
+  [
+    '"Not Authorized" names the variable to check',
+    [{ body: { data: null, errors: [{ message: 'Not Authorized' }] } }],
+    /the token was refused \(Not Authorized\): check RAILWAY_API_TOKEN/,
+    { unauthorized: true },
+  ],
   ['HTTP 401', [{ status: 401, body: '' }], /the token was refused \(HTTP 401\)/, { unauthorized: true, attempts: 1 }],
   ['an echoed token is redacted', [{ body: { errors: [{ message: `bad token ${TOKEN}` }] } }], /bad token \*\*\*/],
   ['not JSON', [{ body: '<html>oops</html>' }], /not a GraphQL answer: <html>oops<\/html>/],
-  ['HTTP 5xx, three times: retried, then the last error', [{ status: 502, body: 'bad gateway' }, { status: 502, body: 'bad gateway' }, { status: 503, body: 'unavailable' }], /HTTP 503: unavailable/, { attempts: 3 }],
-  ['429 says so', [{ status: 429, headers: { 'Retry-After': '30' }, body: '' }, { status: 429, body: '' }, { status: 429, headers: { 'Retry-After': '7' }, body: '' }], /rate limited \(HTTP 429, retry after 7\)/],
+  [
+    'HTTP 5xx, three times: retried, then the last error',
+    [
+      { status: 502, body: 'bad gateway' },
+      { status: 502, body: 'bad gateway' },
+      { status: 503, body: 'unavailable' },
+    ],
+    /HTTP 503: unavailable/,
+    { attempts: 3 },
+  ],
+  [
+    '429 says so',
+    [
+      { status: 429, headers: { 'Retry-After': '30' }, body: '' },
+      { status: 429, body: '' },
+      { status: 429, headers: { 'Retry-After': '7' }, body: '' },
+    ],
+    /rate limited \(HTTP 429, retry after 7\)/,
+  ],
 ];
 for (const [name, scripted, message, extra] of ERRORS) {
   test(`errors: ${name}`, async () => {
@@ -102,7 +136,10 @@ test('a query is retried after a 5xx and then succeeds; a mutation is sent once 
 
 test('no answer within the timeout: one clear line', async () => {
   const r = await call(M, ['hang'], BEARER, { timeoutMs: 200 });
-  assert.match(r.error!.message, /^Railway API EdgeDeployDo: cannot reach http:\/\/127\.0\.0\.1:\d+\/graphql\/v2: no answer within 0\.2 s$/);
+  assert.match(
+    r.error!.message,
+    /^Railway API EdgeDeployDo: cannot reach http:\/\/127\.0\.0\.1:\d+\/graphql\/v2: no answer within 0\.2 s$/,
+  );
 });
 
 test('nothing listening: the socket error, not "fetch failed"', async () => {

@@ -1,9 +1,9 @@
 // The Railway DeployTarget in-process against the fake API: names to ids, the public URL, polling and rollback edges.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { railwayApi, type RailwayApi } from '../../src/deploy/railway-api.ts';
-import { publicUrlOf, railwayTarget, resolveService, type RailwayService } from '../../src/deploy/railway-target.ts';
-import { startFakeRailway, type FakeRailway, type FakeRailwayOptions } from './fake-railway.ts';
+import { type RailwayApi, railwayApi } from '../../src/deploy/railway-api.ts';
+import { publicUrlOf, type RailwayService, railwayTarget, resolveService } from '../../src/deploy/railway-target.ts';
+import { type FakeRailway, type FakeRailwayOptions, startFakeRailway } from './fake-railway.ts';
 
 const TOKEN = 'tok-target-test-0001';
 const fakes: FakeRailway[] = [];
@@ -14,10 +14,20 @@ after(async () => {
 async function fake(o: Partial<FakeRailwayOptions> = {}): Promise<{ fake: FakeRailway; api: RailwayApi }> {
   const f = await startFakeRailway({ auth: { kind: 'bearer', token: TOKEN }, ...o });
   fakes.push(f);
-  return { fake: f, api: railwayApi({ url: f.apiUrl, auth: { kind: 'bearer', token: TOKEN, source: 'RAILWAY_API_TOKEN' }, retryDelayMs: 1 }) };
+  return {
+    fake: f,
+    api: railwayApi({ url: f.apiUrl, auth: { kind: 'bearer', token: TOKEN, source: 'RAILWAY_API_TOKEN' }, retryDelayMs: 1 }),
+  };
 }
 
-const SERVICE: RailwayService = { projectId: 'p-1', projectName: 'edge-sidecar', environmentId: 'env-prod', environmentName: 'production', serviceId: 'svc-api', serviceName: 'api' };
+const SERVICE: RailwayService = {
+  projectId: 'p-1',
+  projectName: 'edge-sidecar',
+  environmentId: 'env-prod',
+  environmentName: 'production',
+  serviceId: 'svc-api',
+  serviceName: 'api',
+};
 
 test('resolveService: by name or id; production and api by default', async () => {
   const { api } = await fake();
@@ -41,21 +51,47 @@ test('publicUrlOf: the custom domain first, else the Railway domain, else an err
 });
 
 test('waitLive: a progress line per status change and a heartbeat while a status lasts', async () => {
-  const { api } = await fake({ onDeploy: () => ({ statuses: ['QUEUED', 'BUILDING', 'BUILDING', 'BUILDING', 'DEPLOYING', 'SUCCESS'], upstream: 'http://127.0.0.1:9' }) });
+  const { api } = await fake({
+    onDeploy: () => ({
+      statuses: ['QUEUED', 'BUILDING', 'BUILDING', 'BUILDING', 'DEPLOYING', 'SUCCESS'],
+      upstream: 'http://127.0.0.1:9',
+    }),
+  });
   let clock = 0;
   const lines: string[] = [];
   // Each poll "takes" 20 s of a fake clock: the third BUILDING poll is 40 s after the first, past the 30 s heartbeat.
-  const t = railwayTarget(api, SERVICE, { publicUrl: 'x', pollMs: 1, liveTimeoutMs: 600_000, appearTimeoutMs: 1000, progress: (l) => lines.push(l), now: () => clock, sleep: async () => void (clock += 20_000) });
+  const t = railwayTarget(api, SERVICE, {
+    publicUrl: 'x',
+    pollMs: 1,
+    liveTimeoutMs: 600_000,
+    appearTimeoutMs: 1000,
+    progress: (l) => lines.push(l),
+    now: () => clock,
+    sleep: async () => void (clock += 20_000),
+  });
   const d = await t.deploy();
   assert.deepEqual(await t.waitLive(d), { live: true });
   assert.deepEqual(lines, ['d-1: BUILDING (0 s)', 'd-1: BUILDING (40 s)', 'd-1: DEPLOYING (60 s)', 'd-1: SUCCESS (80 s)']);
 });
 
 test('redeploy: a rollback whose new deployment never shows up is an error, after the bound', async () => {
-  const { api, fake: f } = await fake({ initial: [{ id: 'd-1', status: 'SUCCESS', upstream: 'http://127.0.0.1:9' }], onRollback: () => null });
+  const { api, fake: f } = await fake({
+    initial: [{ id: 'd-1', status: 'SUCCESS', upstream: 'http://127.0.0.1:9' }],
+    onRollback: () => null,
+  });
   let clock = 0;
-  const t = railwayTarget(api, SERVICE, { publicUrl: 'x', pollMs: 1, liveTimeoutMs: 1000, appearTimeoutMs: 5000, now: () => clock, sleep: async () => void (clock += 1000) });
-  await assert.rejects(t.redeploy({ id: 'd-1' }), /Railway accepted the rollback to d-1, but no new deployment appeared within 5 s/);
+  const t = railwayTarget(api, SERVICE, {
+    publicUrl: 'x',
+    pollMs: 1,
+    liveTimeoutMs: 1000,
+    appearTimeoutMs: 5000,
+    now: () => clock,
+    sleep: async () => void (clock += 1000),
+  });
+  await assert.rejects(
+    t.redeploy({ id: 'd-1' }),
+    /Railway accepted the rollback to d-1, but no new deployment appeared within 5 s/,
+  );
   assert.equal(f.callsOf('EdgeDeployRollback').length, 1);
 });
 
@@ -68,6 +104,9 @@ test('current and deployments: newest first whatever the order, the newest live 
     ],
   });
   const t = railwayTarget(api, SERVICE, { publicUrl: 'x', pollMs: 1, liveTimeoutMs: 1, appearTimeoutMs: 1 });
-  assert.deepEqual((await t.deployments()).map((d) => d.id), ['broken', 'live', 'old']);
+  assert.deepEqual(
+    (await t.deployments()).map((d) => d.id),
+    ['broken', 'live', 'old'],
+  );
   assert.deepEqual(await t.current(), { id: 'live' });
 });

@@ -1,8 +1,8 @@
 // Assertions the auth tests share: CORS for the page's origin (the probe's judges), auth cookie attributes, JSON errors.
 import assert from 'node:assert/strict';
-import { AUTH, setCookie } from '../../src/harness/auth.ts';
-import { values, type RawResponse } from '../../src/harness/http.ts';
 import { judgeAllowedResponse, judgeNoCors } from '../../src/probe/judges.ts';
+import { AUTH, setCookie } from '../../testkit/auth.ts';
+import { type RawResponse, values } from '../../testkit/http.ts';
 
 /** The page of the development policy (in the default CORS_ALLOW_ORIGINS) and the stand-in's default callback. */
 export const ORIGIN = 'http://localhost:3001';
@@ -11,7 +11,11 @@ export const EVIL = 'https://evil.test';
 
 /** ACAO exactly the origin, ACAC true, Vary includes Origin (whatever the status). */
 export function assertCors(res: RawResponse, what: string, origin = ORIGIN): void {
-  assert.deepEqual(judgeAllowedResponse(res, { origin, credentials: true }), [], `${what} (HTTP ${res.status}): CORS for ${origin}`);
+  assert.deepEqual(
+    judgeAllowedResponse(res, { origin, credentials: true }),
+    [],
+    `${what} (HTTP ${res.status}): CORS for ${origin}`,
+  );
 }
 
 /** A disallowed origin gets no Access-Control-* at all (Vary still names Origin). */
@@ -44,7 +48,10 @@ export function assertAuthCookie(res: RawResponse, name: string, maxAge: 'positi
   const age = Number(c.attrs.get('max-age'));
   if (maxAge === 'cleared') {
     const expires = Date.parse(c.attrs.get('expires') ?? '');
-    assert.ok(age <= 0 || expires <= Date.now(), `${what}: ${name} cleared (Max-Age ${c.attrs.get('max-age')}, Expires ${c.attrs.get('expires')})`);
+    assert.ok(
+      age <= 0 || expires <= Date.now(),
+      `${what}: ${name} cleared (Max-Age ${c.attrs.get('max-age')}, Expires ${c.attrs.get('expires')})`,
+    );
   } else if (maxAge === 'positive') {
     assert.ok(age > 0, `${what}: ${name} Max-Age ${c.attrs.get('max-age')}`);
     assert.ok(c.value, `${what}: ${name} has a value`);

@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CookieJar } from '../../src/auth0-standin/client.ts';
-import { startStandin, type Standin } from '../../src/auth0-standin/standin.ts';
-import { apiCall, AUTH, jsonBody, loginThroughApi, REFRESH_COOKIE, TX_COOKIE, type Caller } from '../../src/harness/auth.ts';
-import { values } from '../../src/harness/http.ts';
-import { DATABASES, stopSharedPostgres, testDatabase } from '../../src/harness/postgres.ts';
-import { startStack, type Stack } from '../../src/harness/stack.ts';
+import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { AUTH, apiCall, type Caller, jsonBody, loginThroughApi, REFRESH_COOKIE, TX_COOKIE } from '../../testkit/auth.ts';
+import { values } from '../../testkit/http.ts';
+import { DATABASES, stopSharedPostgres, testDatabase } from '../../testkit/postgres.ts';
+import { type Stack, startStack } from '../../testkit/stack.ts';
 
 const MODES = ['sidecar', 'direct'] as const;
+
 import { assertAuthCookie, assertCors, assertError, CALLBACK, ORIGIN } from './auth-checks.ts';
 
 const ITEMS = '/api/v1/items';
@@ -25,7 +26,12 @@ for (const [mode, database] of MODES.flatMap((m) => DATABASES.map((d) => [m, d] 
     const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-auth-flow-'));
     before(async () => {
       standin = await startStandin({ port: 0 });
-      stack = await startStack({ mode, fakeApp: false, auth: standin, env: { DATABASE_URL: await testDatabase(database, dataDir) } });
+      stack = await startStack({
+        mode,
+        fakeApp: false,
+        auth: standin,
+        env: { DATABASE_URL: await testDatabase(database, dataDir) },
+      });
     });
     after(async () => {
       await stack?.stop();
@@ -80,7 +86,11 @@ for (const [mode, database] of MODES.flatMap((m) => DATABASES.map((d) => [m, d] 
       assert.ok(Number(meBody.expires_at) > Date.now() / 1000, `expires_at ${meBody.expires_at}`);
 
       // Items: the tenant comes from the token.
-      const created = await apiCall(stack.base, ITEMS, caller, { method: 'POST', token: login.accessToken, json: { name: `flow ${mode}` } });
+      const created = await apiCall(stack.base, ITEMS, caller, {
+        method: 'POST',
+        token: login.accessToken,
+        json: { name: `flow ${mode}` },
+      });
       assertCors(created, 'POST items');
       assert.equal(created.status, 201, created.body);
       const item = jsonBody(created);
@@ -89,8 +99,14 @@ for (const [mode, database] of MODES.flatMap((m) => DATABASES.map((d) => [m, d] 
       assertCors(listed, 'GET items');
       assert.equal(listed.status, 200, listed.body);
       const list = JSON.parse(listed.body) as { id: number; tenant_id: string }[];
-      assert.ok(list.some((i) => i.id === item.id), `the new item is listed: ${listed.body}`);
-      assert.ok(list.every((i) => i.tenant_id === tenant), 'only the token tenant’s items');
+      assert.ok(
+        list.some((i) => i.id === item.id),
+        `the new item is listed: ${listed.body}`,
+      );
+      assert.ok(
+        list.every((i) => i.tenant_id === tenant),
+        'only the token tenant’s items',
+      );
 
       // Refresh: a new access token and a rotated refresh cookie.
       const refreshed = await apiCall(stack.base, `${AUTH}/refresh`, caller, { method: 'POST' });
@@ -126,10 +142,15 @@ for (const [mode, database] of MODES.flatMap((m) => DATABASES.map((d) => [m, d] 
       const noCookie = await apiCall(stack.base, `${AUTH}/refresh`, caller, { method: 'POST' });
       assertCors(noCookie, 'refresh with the cleared cookie');
       assertError(noCookie, 401, 'login_required', 'refresh with the cleared cookie');
-      const stale = await apiCall(stack.base, `${AUTH}/refresh`, { origin: ORIGIN, jar: new CookieJar() }, {
-        method: 'POST',
-        headers: { Cookie: `${REFRESH_COOKIE}=${refresh1}` },
-      });
+      const stale = await apiCall(
+        stack.base,
+        `${AUTH}/refresh`,
+        { origin: ORIGIN, jar: new CookieJar() },
+        {
+          method: 'POST',
+          headers: { Cookie: `${REFRESH_COOKIE}=${refresh1}` },
+        },
+      );
       assertCors(stale, 'refresh with the logged-out cookie');
       assertError(stale, 401, 'invalid_grant', 'refresh with the logged-out cookie');
     });
@@ -143,7 +164,12 @@ for (const [mode, database] of MODES.flatMap((m) => DATABASES.map((d) => [m, d] 
       assert.notEqual(newest, login.refreshCookie);
 
       const withCookie = (value: string) =>
-        apiCall(stack.base, `${AUTH}/refresh`, { origin: ORIGIN, jar: new CookieJar() }, { method: 'POST', headers: { Cookie: `${REFRESH_COOKIE}=${value}` } });
+        apiCall(
+          stack.base,
+          `${AUTH}/refresh`,
+          { origin: ORIGIN, jar: new CookieJar() },
+          { method: 'POST', headers: { Cookie: `${REFRESH_COOKIE}=${value}` } },
+        );
       const reuse = await withCookie(login.refreshCookie);
       assertCors(reuse, 'reuse of the spent token');
       assertError(reuse, 401, 'invalid_grant', 'reuse of the spent token');

@@ -7,11 +7,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CookieJar } from '../../src/auth0-standin/client.ts';
 import { generateSigningKey } from '../../src/auth0-standin/keys.ts';
-import { startStandin, type Standin } from '../../src/auth0-standin/standin.ts';
-import { apiCall, AUTH } from '../../src/harness/auth.ts';
-import { accessClaims, signJwt, type Tenant } from '../../src/harness/forge.ts';
-import type { RawResponse } from '../../src/harness/http.ts';
-import { DEFAULT_AUDIENCE, freePort, startStack, type Stack } from '../../src/harness/stack.ts';
+import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { AUTH, apiCall } from '../../testkit/auth.ts';
+import { accessClaims, signJwt, type Tenant } from '../../testkit/forge.ts';
+import type { RawResponse } from '../../testkit/http.ts';
+import { DEFAULT_AUDIENCE, freePort, type Stack, startStack } from '../../testkit/stack.ts';
 import { assertCors, assertError, ORIGIN } from './auth-checks.ts';
 
 const KEY = generateSigningKey('jwks-key-1');
@@ -38,17 +38,23 @@ describe('JWKS cache through the sidecar', () => {
   let stack: Stack;
   before(async () => {
     standin = await startStandin({ port: 0, keys: [KEY] });
-    stack = await startStack({ fakeApp: false, auth: standin, env: { ...database('cache'), AUTH0_JWKS_COOLDOWN: String(COOLDOWN_S) } });
+    stack = await startStack({
+      fakeApp: false,
+      auth: standin,
+      env: { ...database('cache'), AUTH0_JWKS_COOLDOWN: String(COOLDOWN_S) },
+    });
   });
   after(async () => {
     await stack?.stop();
     await standin?.stop();
   });
 
-  const me = (token: string): Promise<RawResponse> => apiCall(stack.base, `${AUTH}/me`, { origin: ORIGIN, jar: new CookieJar() }, { token });
+  const me = (token: string): Promise<RawResponse> =>
+    apiCall(stack.base, `${AUTH}/me`, { origin: ORIGIN, jar: new CookieJar() }, { token });
   const valid = (key = KEY): string => signJwt({ alg: 'RS256', key }, accessClaims(standin));
   /** Real key, claims fine, but a kid nobody publishes: forces the API to consider a refetch. */
-  const junk = (): string => signJwt({ alg: 'RS256', key: KEY }, accessClaims(standin), { kid: `junk-${randomBytes(6).toString('hex')}` });
+  const junk = (): string =>
+    signJwt({ alg: 'RS256', key: KEY }, accessClaims(standin), { kid: `junk-${randomBytes(6).toString('hex')}` });
   const fetches = (): number => standin.stats().jwksRequests;
 
   test('cached keys survive a JWKS outage; unknown kids cost one fetch per cooldown window', async (t) => {
@@ -125,7 +131,10 @@ describe('JWKS never fetched', () => {
       tenantClaim: 'https://zebra.associates/tenant_id',
       devUser: { sub: 'auth0|dev-user', email: 'dev@zebra.associates', name: 'Dev User', tenantId: 'demo', permissions: [] },
     };
-    stack = await startStack({ fakeApp: false, env: { ...database('never'), AUTH0_ISSUER: issuer, AUTH0_AUDIENCE: DEFAULT_AUDIENCE } });
+    stack = await startStack({
+      fakeApp: false,
+      env: { ...database('never'), AUTH0_ISSUER: issuer, AUTH0_AUDIENCE: DEFAULT_AUDIENCE },
+    });
   });
   after(async () => {
     await stack?.stop();

@@ -1,8 +1,8 @@
 // Crashes and an unreachable DB through the real stack: what fails, and how fast it comes back.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { request, values } from '../../src/harness/http.ts';
-import { caddyPid, freePort, startStack, waitFor, waitForNewApi, type Stack } from '../../src/harness/stack.ts';
+import { request, values } from '../../testkit/http.ts';
+import { caddyPid, freePort, type Stack, startStack, waitFor, waitForNewApi } from '../../testkit/stack.ts';
 
 const ORIGIN = 'http://localhost:3001';
 
@@ -11,11 +11,7 @@ const ORIGIN = 'http://localhost:3001';
  * GETs only: Caddy replays a GET whose upstream died mid-request, but never a POST (it may already
  * have had its effect), so a POST in flight at a crash can still fail; that is by design.
  */
-async function underLoad(
-  stack: Stack,
-  path: string,
-  act: () => Promise<void>,
-): Promise<{ ok: number; failed: string[] }> {
+async function underLoad(stack: Stack, path: string, act: () => Promise<void>): Promise<{ ok: number; failed: string[] }> {
   let ok = 0;
   let stop = false;
   const failed: string[] = [];
@@ -86,7 +82,9 @@ describe('crashes under steady requests', () => {
         rounds.push(`${serving} in flight, back in ${Date.now() - killed} ms`);
       }
     });
-    t.diagnostic(`API kill -9 x3 (${rounds.join(', ')}); ${failed.length} of ${ok + failed.length} GETs failed (${failed.join(', ')})`);
+    t.diagnostic(
+      `API kill -9 x3 (${rounds.join(', ')}); ${failed.length} of ${ok + failed.length} GETs failed (${failed.join(', ')})`,
+    );
     // A GET sent to the killed process is replayed (Caddy's default lb_retry_match) once the new
     // one accepts connections, within the retry window (10 s): none may fail.
     assert.deepEqual(failed, [], `${failed.length} of ${ok + failed.length} GETs failed`);
@@ -101,7 +99,9 @@ describe('crashes under steady requests', () => {
       await waitFor(async () => (await request(`${stack.base}/health/proxy`, { timeoutMs: 500 })).status === 200, 5_000);
       backMs = Date.now() - killed;
     });
-    t.diagnostic(`Caddy kill -9: back in ${backMs} ms; ${failed.length} of ${ok + failed.length} requests failed (4 clients, 10 ms pause after a failure)`);
+    t.diagnostic(
+      `Caddy kill -9: back in ${backMs} ms; ${failed.length} of ${ok + failed.length} requests failed (4 clients, 10 ms pause after a failure)`,
+    );
     assert.notEqual(caddyPid(stack.port), old);
     assert.ok(backMs < 5_000);
   });
@@ -109,7 +109,10 @@ describe('crashes under steady requests', () => {
 
 test('DB unreachable: /health 503 naming the DB with CORS, /health/live still 200', async () => {
   const closedPort = await freePort();
-  const stack = await startStack({ fakeApp: false, env: { DATABASE_URL: `postgresql://edge:secret@127.0.0.1:${closedPort}/edge` } });
+  const stack = await startStack({
+    fakeApp: false,
+    env: { DATABASE_URL: `postgresql://edge:secret@127.0.0.1:${closedPort}/edge` },
+  });
   try {
     const health = await request(`${stack.base}/health`, { headers: { Origin: ORIGIN } });
     assert.equal(health.status, 503, health.body);

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { parseProcNetTcp, TCP_ESTABLISHED } from '../../bench/lib/procfs.ts';
 import { generateSigningKey } from '../../src/auth0-standin/keys.ts';
-import { startStandin, type Standin } from '../../src/auth0-standin/standin.ts';
-import { parseProcNetTcp, TCP_ESTABLISHED } from '../../src/bench/procfs.ts';
-import { acknowledgedWrites, startDbLoad, summarise, type DbLoad } from '../../src/harness/db-load.ts';
-import { accessClaims, signJwt } from '../../src/harness/forge.ts';
-import { request, values } from '../../src/harness/http.ts';
-import { databaseName, startPostgres, type PgCluster } from '../../src/harness/postgres.ts';
-import { REPO, startStack, waitFor, waitForNewApi, type Stack } from '../../src/harness/stack.ts';
+import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { acknowledgedWrites, type DbLoad, startDbLoad, summarise } from '../../testkit/db-load.ts';
+import { accessClaims, signJwt } from '../../testkit/forge.ts';
+import { request, values } from '../../testkit/http.ts';
+import { databaseName, type PgCluster, startPostgres } from '../../testkit/postgres.ts';
+import { REPO, type Stack, startStack, waitFor, waitForNewApi } from '../../testkit/stack.ts';
 
 const ORIGIN = 'https://app.zebra.associates';
 // The API's pool bound (backend/edge_api/db.py) plus the readiness probe's two threads.
@@ -34,7 +34,13 @@ before(async () => {
   url = await pg.createdb();
   standin = await startStandin({ port: 0 });
   standin.rotateKeys([key]);
-  stack = await startStack({ fakeApp: false, auth: standin, env: { DATABASE_URL: url }, readyPath: '/health', readyTimeoutMs: 60_000 });
+  stack = await startStack({
+    fakeApp: false,
+    auth: standin,
+    env: { DATABASE_URL: url },
+    readyPath: '/health',
+    readyTimeoutMs: 60_000,
+  });
 });
 after(async () => {
   await pg?.resume().catch(() => undefined);
@@ -62,7 +68,12 @@ async function health(): Promise<{ status: number; failing?: string; cors: boole
   const started = Date.now();
   const res = await request(`${stack.base}/health`, { headers: { Origin: ORIGIN }, timeoutMs: 60_000 });
   const body = JSON.parse(res.body) as { failing?: string };
-  return { status: res.status, failing: body.failing, cors: values(res, 'access-control-allow-origin')[0] === ORIGIN, ms: Date.now() - started };
+  return {
+    status: res.status,
+    failing: body.failing,
+    cors: values(res, 'access-control-allow-origin')[0] === ORIGIN,
+    ms: Date.now() - started,
+  };
 }
 
 /** Wait until the load has answered `n` more requests (progress, not a sleep). */
@@ -73,7 +84,17 @@ async function answersMore(load: DbLoad, n: number, timeoutMs = 120_000): Promis
 
 test('outage, hang and a kill mid-transaction under load: 503s with CORS, recovery in place, bounded connections, no lost or doubled write', async (t) => {
   const token = signJwt({ alg: 'RS256', key }, accessClaims(standin, 3600));
-  const load = startDbLoad({ base: stack.base, origin: ORIGIN, token, workers: 6, writeEvery: 4, pauseMs: 20, maxRequests: 40_000, maxMs: 600_000, timeoutMs: 60_000 });
+  const load = startDbLoad({
+    base: stack.base,
+    origin: ORIGIN,
+    token,
+    workers: 6,
+    writeEvery: 4,
+    pauseMs: 20,
+    maxRequests: 40_000,
+    maxMs: 600_000,
+    timeoutMs: 60_000,
+  });
   const figures: Record<string, unknown> = {};
   const apiPid = stack.apiPid();
   try {
@@ -90,7 +111,10 @@ test('outage, hang and a kill mid-transaction under load: 503s with CORS, recove
       const ready = await health();
       figures[`${name}Health`] = ready;
       figures[`${name}Sockets`] = socketConnections();
-      assert.deepEqual({ status: ready.status, failing: ready.failing, cors: ready.cors }, { status: 503, failing: 'db', cors: true });
+      assert.deepEqual(
+        { status: ready.status, failing: ready.failing, cors: ready.cors },
+        { status: 503, failing: 'db', cors: true },
+      );
       figures[`${name}Ms`] = Date.now() - began;
       load.phase(`${name}-recovery`);
       const healed = Date.now();
@@ -102,18 +126,31 @@ test('outage, hang and a kill mid-transaction under load: 503s with CORS, recove
       assert.equal(stack.apiPid(), apiPid, `the API recovered from the ${name} without a restart`);
     };
     // 1. Stopped, then started again.
-    await fault('outage', () => pg.stopServer(), () => answersMore(load, 50), () => pg.startServer());
+    await fault(
+      'outage',
+      () => pg.stopServer(),
+      () => answersMore(load, 50),
+      () => pg.startServer(),
+    );
     // 2. Hung (SIGSTOP) past the pool timeout and the statement timeout: requests waiting for a connection
     //    give up with a 503, readiness answers within its own timeout, the connections stay bounded.
     const hung503 = () => waitFor(async () => load.answers().some((a) => a.phase === 'hang' && a.status === 503), 120_000);
-    await fault('hang', () => pg.pause(), hung503, () => pg.resume());
+    await fault(
+      'hang',
+      () => pg.pause(),
+      hung503,
+      () => pg.resume(),
+    );
 
     // 3. The API killed mid-transaction: writes are made to wait inside their transaction (a lock held on the
     //    table), the API gets SIGKILL, supervisord starts a new one; the dead one's sessions must end.
     load.phase('kill');
     await pg.hold('LOCK TABLE items IN EXCLUSIVE MODE', url);
     await waitFor(async () => {
-      const [[n]] = (await pg.sql(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%'`, url)) as [[number]];
+      const [[n]] = (await pg.sql(
+        `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT%'`,
+        url,
+      )) as [[number]];
       return n >= 1;
     }, 120_000);
     figures.connectionsAtKill = await serverSideConnections();
@@ -132,7 +169,10 @@ test('outage, hang and a kill mid-transaction under load: 503s with CORS, recove
   const phases = summarise(answers);
   t.diagnostic(JSON.stringify(phases));
   t.diagnostic(JSON.stringify(figures));
-  const reasons = stack.logs().split('\n').flatMap((l) => /"database unavailable: (\w+: [^\\"]{0,60})/.exec(l)?.[1] ?? []);
+  const reasons = stack
+    .logs()
+    .split('\n')
+    .flatMap((l) => /"database unavailable: (\w+: [^\\"]{0,60})/.exec(l)?.[1] ?? []);
   t.diagnostic(`API "database unavailable" lines: ${reasons.length}; reasons: ${JSON.stringify([...new Set(reasons)])}`);
 
   // Every answer is a success or a transient fault with CORS; none lacks CORS, none is a 500 or a dropped connection.
@@ -141,7 +181,10 @@ test('outage, hang and a kill mid-transaction under load: 503s with CORS, recove
   // No fault, no failure: every request sent and answered before the first fault succeeded.
   const [baseline] = summarise(answers.filter((a) => a.phase === 'baseline' && a.answeredIn === 'baseline'));
   assert.equal(baseline!.ok, baseline!.sent, JSON.stringify(baseline));
-  assert.ok(phases.find((p) => p.phase === 'outage')!.unavailableWithCors > 0, 'the outage was seen by the load as 503s with CORS');
+  assert.ok(
+    phases.find((p) => p.phase === 'outage')!.unavailableWithCors > 0,
+    'the outage was seen by the load as 503s with CORS',
+  );
   for (const n of ['connectionsBefore', 'outageConnectionsAfter', 'hangConnectionsAfter', 'connectionsAtKill', 'hangSockets']) {
     assert.ok(Number(figures[n]) <= MAX_CONNECTIONS, `${n} ${figures[n]} > ${MAX_CONNECTIONS}`);
   }
@@ -153,7 +196,15 @@ test('outage, hang and a kill mid-transaction under load: 503s with CORS, recove
   const found = new Map(rows);
   const missing = acknowledged.filter((name) => !found.has(name));
   const doubled = rows.filter(([, n]) => n > 1);
-  t.diagnostic(JSON.stringify({ sent: answers.length, writesAcknowledged: acknowledged.length, rows: rows.length, missing: missing.length, doubled: doubled.length }));
+  t.diagnostic(
+    JSON.stringify({
+      sent: answers.length,
+      writesAcknowledged: acknowledged.length,
+      rows: rows.length,
+      missing: missing.length,
+      doubled: doubled.length,
+    }),
+  );
   assert.deepEqual(missing, [], 'acknowledged writes missing from the database');
   assert.deepEqual(doubled, [], 'writes stored twice');
 });

@@ -1,12 +1,10 @@
 // What the proxy does when the API is slow, down or restarting, and how the stack stops (sidecar mode).
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { request, values, type RawResponse } from '../../src/harness/http.ts';
-import { startStack, supervisorctl, waitFor, type Stack } from '../../src/harness/stack.ts';
+import { type RawResponse, request, values } from '../../testkit/http.ts';
+import { type Stack, startStack, supervisorctl, waitFor } from '../../testkit/stack.ts';
 
 const ORIGIN = 'http://localhost:3001';
-
 
 /** How many /fake/slow requests the API has received since it started. */
 async function slowStarted(stack: Stack): Promise<number> {
@@ -43,7 +41,11 @@ describe('failures through the sidecar', () => {
     assert.equal((await slowStarted(stack)) - before, 1, 'the slow GET reached the API once');
     const denied = await request(`${stack.base}/fake/slow?seconds=8`, { headers: { Origin: 'https://evil.test' } });
     assert.equal(denied.status, 504);
-    assert.deepEqual(denied.headers.filter(([k]) => k.startsWith('access-control-')), [], 'denied origin: no CORS');
+    assert.deepEqual(
+      denied.headers.filter(([k]) => k.startsWith('access-control-')),
+      [],
+      'denied origin: no CORS',
+    );
     assert.equal((await slowStarted(stack)) - before, 2, 'the second slow GET reached the API once');
   });
 

@@ -2,11 +2,11 @@
 // /health degraded), or with PROXY_FALLBACK=exit ends the stack non-zero.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startAlertReceiver, type AlertReceiver } from '../../src/harness/alerts.ts';
-import { request, values, type RawResponse } from '../../src/harness/http.ts';
-import { killRepeatedly } from '../../src/harness/kill.ts';
-import { startStack, stackPids, waitFor, type Stack } from '../../src/harness/stack.ts';
 import { runProbe } from '../../src/probe/index.ts';
+import { type AlertReceiver, startAlertReceiver } from '../../testkit/alerts.ts';
+import { type RawResponse, request, values } from '../../testkit/http.ts';
+import { killRepeatedly } from '../../testkit/kill.ts';
+import { isApiProgram, type Stack, stackPids, startStack, waitFor } from '../../testkit/stack.ts';
 
 const ORIGIN = 'http://localhost:3001';
 const LOOP_EXITS = 5; // deploy/edge_sidecar/supervision.py
@@ -35,7 +35,10 @@ describe('PROXY_FALLBACK=direct (the default): a crash-looping proxy is replaced
     // The proxy must have served once: a fallback replaces a proxy that broke, not one that never ran.
     await waitFor(async () => /"event": "serving", "program": "proxy"/.test(stack.logs()), 20_000);
     const lastKill = await killProxyRepeatedly(stack, LOOP_EXITS);
-    await waitFor(async () => (await corsAnswer(stack)) !== undefined && /"event": "fallback-serving"/.test(stack.logs()), 60_000);
+    await waitFor(
+      async () => (await corsAnswer(stack)) !== undefined && /"event": "fallback-serving"/.test(stack.logs()),
+      60_000,
+    );
     restoredMs = Date.now() - lastKill;
   });
   after(async () => {
@@ -49,9 +52,13 @@ describe('PROXY_FALLBACK=direct (the default): a crash-looping proxy is replaced
     const res = (await corsAnswer(stack))!;
     assert.deepEqual(values(res, 'via'), [], 'no proxy in the path');
     assert.deepEqual(values(res, 'access-control-allow-credentials'), ['true']);
-    assert.deepEqual(stackPids(stack.port, (argv) => argv[0]?.endsWith('caddy') === true), [], 'Caddy stopped');
+    assert.deepEqual(
+      stackPids(stack.port, (argv) => argv[0]?.endsWith('caddy') === true),
+      [],
+      'Caddy stopped',
+    );
     // The loopback API is stopped once the direct program serves.
-    await waitFor(async () => stackPids(stack.port, (argv) => argv.includes(String(stack.apiPort))).length === 0, 30_000);
+    await waitFor(async () => stackPids(stack.port, isApiProgram).length === 0, 30_000);
   });
 
   test('the same CORS semantics: the cors-probe battery passes against the fallback', async () => {
@@ -64,13 +71,24 @@ describe('PROXY_FALLBACK=direct (the default): a crash-looping proxy is replaced
       requestHeaders: ['Content-Type', 'Authorization'],
     });
     assert.ok(report.cases.length > 20, 'the battery ran');
-    assert.ok(report.ok, report.cases.filter((c) => !c.ok).map((c) => `${c.name}: ${c.reason ?? ''}`).join('\n'));
+    assert.ok(
+      report.ok,
+      report.cases
+        .filter((c) => !c.ok)
+        .map((c) => `${c.name}: ${c.reason ?? ''}`)
+        .join('\n'),
+    );
   });
 
   test('/health reports the degraded mode: 503, failing proxy, with CORS', async () => {
     const health = await request(`${stack.base}/health`, { headers: { Origin: ORIGIN } });
     assert.equal(health.status, 503, health.body);
-    assert.deepEqual(JSON.parse(health.body), { status: 'degraded', mode: 'direct-fallback', checks: { proxy: 'down', api: 'ok' }, failing: 'proxy' });
+    assert.deepEqual(JSON.parse(health.body), {
+      status: 'degraded',
+      mode: 'direct-fallback',
+      checks: { proxy: 'down', api: 'ok' },
+      failing: 'proxy',
+    });
     assert.deepEqual(values(health, 'access-control-allow-origin'), [ORIGIN]);
     assert.equal((await request(`${stack.base}/health/live`)).status, 200);
   });

@@ -1,5 +1,6 @@
-// Correlated logs: one request through Caddy yields a Caddy access line and an API line, both JSON,
-// sharing the X-Request-ID; uvicorn's own lines are JSON too; no token or cookie ever reaches a log.
+// Correlated logs: one request through Caddy yields a Caddy access line and an API line, both JSON in the
+// common shape (testkit/log-shape.ts), sharing the X-Request-ID; uvicorn's own lines are JSON too; no token
+// or cookie ever reaches a log.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,25 +8,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { startStandin } from '../../src/auth0-standin/standin.ts';
-import { loginThroughApi } from '../../src/harness/auth.ts';
-import { request, values } from '../../src/harness/http.ts';
-import { startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
+import { loginThroughApi } from '../../testkit/auth.ts';
+import { request, values } from '../../testkit/http.ts';
+import { type LogEntry as Entry, ISO_UTC, parseLogLine } from '../../testkit/log-shape.ts';
+import { type Stack, startStack, waitFor } from '../../testkit/stack.ts';
 
-type Entry = Record<string, unknown>;
-
-/** Every stdout/stderr line that starts with `{`, parsed (a line that does not parse fails the test). */
+/** Every stdout/stderr line that starts with `{`, parsed (a line that does not parse, or lacks the common
+ * keys, fails the test). Only finished lines: each stream's last one may still be arriving. */
 function jsonLines(stack: Stack): Entry[] {
   return stack
     .logs()
-    .split('\n')
+    .split('\n--- stderr\n')
+    .flatMap((stream) => stream.split('\n').slice(0, -1))
     .filter((line) => line.startsWith('{'))
-    .map((line) => {
-      try {
-        return JSON.parse(line) as Entry;
-      } catch {
-        throw new Error(`log line is not JSON: ${line}`);
-      }
-    });
+    .map((line) => parseLogLine(line, 'log'));
 }
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'edge-logs-'));
@@ -35,9 +31,14 @@ test('a request through Caddy: Caddy and API lines share its request id', async 
   const standin = await startStandin({ port: 0 });
   const stack = await startStack({ fakeApp: false, auth: standin, env: { DATABASE_URL: `sqlite:///${dataDir}/x.db` } });
   try {
-    const login = await loginThroughApi(stack.base, { origin: 'http://localhost:3001', redirectUri: 'http://localhost:3001/callback' });
+    const login = await loginThroughApi(stack.base, {
+      origin: 'http://localhost:3001',
+      redirectUri: 'http://localhost:3001/callback',
+    });
     const id = `corr-${randomBytes(6).toString('hex')}`;
-    const res = await request(`${stack.base}/api/v1/items`, { headers: { 'X-Request-ID': id, Authorization: `Bearer ${login.accessToken}` } });
+    const res = await request(`${stack.base}/api/v1/items`, {
+      headers: { 'X-Request-ID': id, Authorization: `Bearer ${login.accessToken}` },
+    });
     assert.equal(res.status, 200, res.body);
     assert.deepEqual(values(res, 'x-request-id'), [id]);
 
@@ -61,10 +62,12 @@ test('a request through Caddy: Caddy and API lines share its request id', async 
       { method: 'GET', path: '/api/v1/items', status: 200, logger: 'edge_api.request' },
     );
     assert.equal(typeof api.duration_ms, 'number');
-    assert.equal(typeof api.time, 'number');
+    assert.match(String(api.time), ISO_UTC);
+    assert.match(String(caddy.time), ISO_UTC);
+    assert.deepEqual([api.level, caddy.level], ['info', 'info']);
 
     // uvicorn's startup lines come through the same JSON formatter, not as plain "INFO: ..." text.
-    const started = entries.find((e) => String(e.message ?? '').startsWith('Started server process'));
+    const started = entries.find((e) => String(e.msg).startsWith('Started server process'));
     assert.ok(started, `no JSON "Started server process" line:\n${stack.logs()}`);
     assert.equal(started.logger, 'uvicorn.error');
     assert.doesNotMatch(stack.logs(), /^INFO: {2,}Started server process/m);
@@ -102,11 +105,15 @@ test("the watchdog's /health/proxy probes stay out of Caddy's access log; /healt
       10_000,
     ).catch((err: Error) => assert.fail(`no access line for every /health request (${err.message}):\n${stack.logs()}`));
     const health = accessLines().filter((e) => healthIds.includes(String(e.request_id)));
-    assert.deepEqual(health.map((e) => [uri(e), e.status]), healthIds.map(() => ['/health', 200]));
+    assert.deepEqual(
+      health.map((e) => [uri(e), e.status]),
+      healthIds.map(() => ['/health', 200]),
+    );
     // The entrypoint's own /health/proxy probe has run once it logs "serving" (its loop polls, so on a
     // loaded machine that can come after the requests above): wait for it, then look for probe lines.
-    await waitFor(async () => /"event": ?"serving"/.test(stack.logs()), 60_000)
-      .catch(() => assert.fail(`the entrypoint never logged "serving":\n${stack.logs()}`));
+    await waitFor(async () => /"event": ?"serving"/.test(stack.logs()), 60_000).catch(() =>
+      assert.fail(`the entrypoint never logged "serving":\n${stack.logs()}`),
+    );
     // Neither ours nor the stack's own (the entrypoint's first probe, the watchdog's every 5 s).
     const proxyLines = accessLines().filter((e) => uri(e).startsWith('/health/proxy'));
     assert.deepEqual(proxyLines, [], 'no access line for /health/proxy');

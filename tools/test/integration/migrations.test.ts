@@ -2,9 +2,9 @@
 // a failing migration stops the start with one line, a database down at start is migrated once it answers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { request } from '../../src/harness/http.ts';
-import { databaseName, startPostgres, type PgCluster } from '../../src/harness/postgres.ts';
-import { DEFAULT_AUDIENCE, freePort, freePorts, runEntrypoint, startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
+import { request } from '../../testkit/http.ts';
+import { databaseName, type PgCluster, startPostgres } from '../../testkit/postgres.ts';
+import { DEFAULT_AUDIENCE, freePort, freePorts, runEntrypoint, type Stack, startStack, waitFor } from '../../testkit/stack.ts';
 
 const HEAD = '0001';
 const MIGRATED = /"migrating database from empty to 0001"/g;
@@ -31,7 +31,9 @@ describe('two stacks started at the same moment on one empty database', () => {
     await pg.hold('CREATE TABLE alembic_version (version_num varchar(32) NOT NULL)', url);
     const env = { DATABASE_URL: url, ...(await authEnv()) };
     const starting = Promise.allSettled(
-      (['sidecar', 'direct'] as const).map((mode) => startStack({ mode, fakeApp: false, env, readyPath: '/health', readyTimeoutMs: 120_000 })),
+      (['sidecar', 'direct'] as const).map((mode) =>
+        startStack({ mode, fakeApp: false, env, readyPath: '/health', readyTimeoutMs: 120_000 }),
+      ),
     );
     // Both at the gate. Without a lock both wait on that table. With it, the lock holder waits on the table and
     // the other is connected, polling the lock (it does nothing else before that).
@@ -48,7 +50,11 @@ describe('two stacks started at the same moment on one empty database', () => {
     const settled = await starting;
     const stacks = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     try {
-      assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled'], settled.map((s) => (s.status === 'rejected' ? String(s.reason) : '')).join('\n'));
+      assert.deepEqual(
+        settled.map((s) => s.status),
+        ['fulfilled', 'fulfilled'],
+        settled.map((s) => (s.status === 'rejected' ? String(s.reason) : '')).join('\n'),
+      );
       for (const stack of stacks) {
         const health = await request(`${stack.base}/health`);
         assert.equal(health.status, 200, `${stack.mode}: ${health.body}`);

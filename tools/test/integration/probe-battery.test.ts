@@ -1,12 +1,15 @@
 // The cors-probe battery through the real stack: default policy and a one-label wildcard, both modes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { runProbe, type ProbeReport } from '../../src/probe/index.ts';
-import { startStack, type Stack } from '../../src/harness/stack.ts';
-import { ALLOWED, POLICY_ENV } from './policy.ts';
+import { type ProbeReport, runProbe } from '../../src/probe/index.ts';
+import { ALLOWED, POLICY_ENV } from '../../testkit/policy.ts';
+import { type Stack, startStack } from '../../testkit/stack.ts';
 
 const failures = (r: ProbeReport) =>
-  r.cases.filter((c) => !c.ok).map((c) => `${c.name} ${c.origin ?? ''}: ${c.reason ?? ''}`).join('\n');
+  r.cases
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name} ${c.origin ?? ''}: ${c.reason ?? ''}`)
+    .join('\n');
 
 const BATTERIES = [
   { name: 'default origins', env: {}, origins: ['https://app.zebra.associates', 'http://localhost:3001'] },

@@ -7,20 +7,20 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CookieJar } from '../../src/auth0-standin/client.ts';
 import { startStandin } from '../../src/auth0-standin/standin.ts';
-import { apiCall, loginThroughApi } from '../../src/harness/auth.ts';
-import { request, values } from '../../src/harness/http.ts';
+import { apiCall, loginThroughApi } from '../../testkit/auth.ts';
+import { request, values } from '../../testkit/http.ts';
 import {
   DEFAULT_AUDIENCE,
+  type ExitResult,
   FIXTURES,
   freePort,
   freePorts,
   runEntrypoint,
+  type Stack,
   stackPids,
   startStack,
   VENV_BIN,
-  type ExitResult,
-  type Stack,
-} from '../../src/harness/stack.ts';
+} from '../../testkit/stack.ts';
 
 const BAD: [string, Record<string, string>][] = [
   ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'https://app.zebra.associates/' }],
@@ -38,6 +38,7 @@ const BAD: [string, Record<string, string>][] = [
   ['CORS_ALLOW_METHODS', { CORS_ALLOW_METHODS: 'GET, P@ST' }],
   ['PORT', { PORT: 'http' }],
   ['API_PORT', { API_PORT: '70000' }],
+  ['API_TRANSPORT', { API_TRANSPORT: 'udp' }],
   ['PROXY_MODE', { PROXY_MODE: 'proxy' }],
   ['UPSTREAM_TIMEOUT', { UPSTREAM_TIMEOUT: 'soon' }],
   ['APP_MODULE', { APP_MODULE: 'no-attribute' }],
@@ -83,7 +84,11 @@ const ISSUER = { AUTH0_ISSUER: 'http://127.0.0.1:9/', AUTH0_AUDIENCE: DEFAULT_AU
 const REFUSED: [name: string, reason: RegExp, env: Record<string, string>][] = [
   ['AUTH0_AUDIENCE missing', /AUTH0_AUDIENCE is required/, { AUTH0_ISSUER: ISSUER.AUTH0_ISSUER }],
   ['AUTH0_DOMAIN missing', /AUTH0_DOMAIN/, { AUTH0_AUDIENCE: DEFAULT_AUDIENCE }],
-  ['AUTH0_DOMAIN with a scheme', /AUTH0_DOMAIN must be a host name/, { AUTH0_AUDIENCE: DEFAULT_AUDIENCE, AUTH0_DOMAIN: 'https://x/' }],
+  [
+    'AUTH0_DOMAIN with a scheme',
+    /AUTH0_DOMAIN must be a host name/,
+    { AUTH0_AUDIENCE: DEFAULT_AUDIENCE, AUTH0_DOMAIN: 'https://x/' },
+  ],
   ['AUTH0_LEEWAY=-5', /AUTH0_LEEWAY/, { ...ISSUER, AUTH0_LEEWAY: '-5' }],
   // DATABASE_URL and DB_HEALTH_TIMEOUT are refused by the entrypoint first (tools/test/attack/configuration.test.ts).
   ['AUTH0_JWKS_COOLDOWN=0', /AUTH0_JWKS_COOLDOWN must be at least 1 s/, { ...ISSUER, AUTH0_JWKS_COOLDOWN: '0' }],
@@ -98,7 +103,10 @@ describe('an app that refuses its configuration stops the stack with exit code 2
         assert.equal(result.code, 2, result.stderr);
         assert.ok(result.ms < 30_000, `stopped after ${result.ms} ms`);
         const last = exitLine(result);
-        assert.deepEqual({ event: last.event, program: last.program, exit_code: last.exit_code }, { event: 'exit', program: 'api', exit_code: 2 });
+        assert.deepEqual(
+          { event: last.event, program: last.program, exit_code: last.exit_code },
+          { event: 'exit', program: 'api', exit_code: 2 },
+        );
         assert.match(last.msg, /^edge-sidecar: program 'api' refused its configuration \(exit status 78\); last error: /);
         assert.match(last.msg, reason);
       } finally {
@@ -133,8 +141,13 @@ describe('a program that keeps exiting stops the stack with exit code 1 and says
       t.diagnostic(`exit ${result.code} after ${result.ms} ms`);
       assert.equal(result.code, 1, result.stderr);
       const last = exitLine(result);
-      assert.deepEqual({ event: last.event, program: last.program, exit_code: last.exit_code }, { event: 'exit', program, exit_code: 1 });
-      const loop = new RegExp(`^edge-sidecar: program '${program}' crash-looped \\(5 exits in \\d+ s, the last exit status \\d+\\); last error: `);
+      assert.deepEqual(
+        { event: last.event, program: last.program, exit_code: last.exit_code },
+        { event: 'exit', program, exit_code: 1 },
+      );
+      const loop = new RegExp(
+        `^edge-sidecar: program '${program}' crash-looped \\(5 exits in \\d+ s, the last exit status \\d+\\); last error: `,
+      );
       assert.match(last.msg, loop);
       assert.match(last.msg, lastError);
       assert.doesNotMatch(result.stderr, /"event": "fallback"/, 'no fallback for a proxy that never served');
@@ -144,8 +157,10 @@ describe('a program that keeps exiting stops the stack with exit code 1 and says
 
 describe('a port already in use is refused with one line; the stack already there keeps serving', () => {
   let first: Stack;
+  // API_TRANSPORT=tcp, so API_PORT is bound; with unix nothing listens there (integration/api-transport.test.ts).
+  const TCP = { API_TRANSPORT: 'tcp' };
   before(async () => {
-    first = await startStack();
+    first = await startStack({ env: TCP });
   });
   after(async () => {
     await first?.stop();
@@ -155,7 +170,7 @@ describe('a port already in use is refused with one line; the stack already ther
       const busy = variable === 'PORT' ? first.port : first.apiPort;
       const other = String(await freePort());
       const env = variable === 'PORT' ? { PORT: String(busy), API_PORT: other } : { PORT: other, API_PORT: String(busy) };
-      const result = await runEntrypoint({ ...env, APP_MODULE: 'fake_app:app', PYTHONPATH: FIXTURES });
+      const result = await runEntrypoint({ ...env, ...TCP, APP_MODULE: 'fake_app:app', PYTHONPATH: FIXTURES });
       assert.equal(result.code, 2, result.stderr);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 1, `one line, got:\n${result.stderr}`);
@@ -191,17 +206,24 @@ describe('good variants', () => {
   test('two sidecar instances run side by side, each serving the reference API on its own ports', async () => {
     const env = (n: number) => ({ DATABASE_URL: `sqlite:///${dataDir}/side-${n}.db` });
     const standin = await startStandin({ port: 0 });
-    const stacks = await Promise.all([1, 2].map((n) => startStack({ fakeApp: false, auth: standin, env: env(n), readyPath: '/health' })));
+    const stacks = await Promise.all(
+      [1, 2].map((n) => startStack({ fakeApp: false, auth: standin, env: env(n), readyPath: '/health' })),
+    );
     try {
       for (const [i, stack] of stacks.entries()) {
         const origin = 'http://localhost:3001';
         const { accessToken } = await loginThroughApi(stack.base, { origin, redirectUri: `${origin}/callback` });
-        const created = await apiCall(stack.base, '/api/v1/items', { origin, jar: new CookieJar() }, {
-          method: 'POST',
-          token: accessToken,
-          headers: { 'X-Request-ID': `side-${i}` },
-          json: { name: `item ${i}` },
-        });
+        const created = await apiCall(
+          stack.base,
+          '/api/v1/items',
+          { origin, jar: new CookieJar() },
+          {
+            method: 'POST',
+            token: accessToken,
+            headers: { 'X-Request-ID': `side-${i}` },
+            json: { name: `item ${i}` },
+          },
+        );
         assert.equal(created.status, 201, created.body);
         assert.deepEqual(values(created, 'x-request-id'), [`side-${i}`], 'the request id comes back once');
         assert.deepEqual(values(created, 'access-control-allow-origin'), ['http://localhost:3001']);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
+import { type Stack, startStack, waitFor } from '../../testkit/stack.ts';
 
 type Entry = Record<string, unknown>;
 type Echo = { headers: Record<string, string>; client: [string, number] | null; scheme: string };
@@ -79,7 +79,10 @@ describe('sidecar, TRUSTED_PROXIES=127.0.0.1', () => {
   test('from the trusted edge: Caddy logs the forwarded client, the API sees https and that client', async () => {
     const { id, echo: e } = await echo(stack(), '127.0.0.1');
     const request = (await accessLine(stack(), id)).request as Entry;
-    assert.deepEqual({ client_ip: request.client_ip, remote_ip: request.remote_ip }, { client_ip: CLIENT, remote_ip: '127.0.0.1' });
+    assert.deepEqual(
+      { client_ip: request.client_ip, remote_ip: request.remote_ip },
+      { client_ip: CLIENT, remote_ip: '127.0.0.1' },
+    );
     // Caddy appends the edge's own address; uvicorn (trusting only Caddy, loopback) walks back to the client.
     assert.deepEqual(seen(e), { scheme: 'https', client: CLIENT, xff: `${CLIENT}, 127.0.0.1`, xfp: 'https' });
   });
@@ -87,7 +90,10 @@ describe('sidecar, TRUSTED_PROXIES=127.0.0.1', () => {
   test('from another peer (127.0.0.2): the forged headers are replaced', async () => {
     const { id, echo: e } = await echo(stack(), '127.0.0.2');
     const request = (await accessLine(stack(), id)).request as Entry;
-    assert.deepEqual({ client_ip: request.client_ip, remote_ip: request.remote_ip }, { client_ip: '127.0.0.2', remote_ip: '127.0.0.2' });
+    assert.deepEqual(
+      { client_ip: request.client_ip, remote_ip: request.remote_ip },
+      { client_ip: '127.0.0.2', remote_ip: '127.0.0.2' },
+    );
     assert.deepEqual(seen(e), { scheme: 'http', client: '127.0.0.2', xff: '127.0.0.2', xfp: 'http' });
   });
 });
@@ -98,7 +104,10 @@ describe('sidecar, default TRUSTED_PROXIES (100.64.0.0/10)', () => {
   test('loopback is not the edge: client_ip 127.0.0.1, the API sees http', async () => {
     const { id, echo: e } = await echo(stack(), '127.0.0.1');
     const request = (await accessLine(stack(), id)).request as Entry;
-    assert.deepEqual({ client_ip: request.client_ip, remote_ip: request.remote_ip }, { client_ip: '127.0.0.1', remote_ip: '127.0.0.1' });
+    assert.deepEqual(
+      { client_ip: request.client_ip, remote_ip: request.remote_ip },
+      { client_ip: '127.0.0.1', remote_ip: '127.0.0.1' },
+    );
     assert.deepEqual(seen(e), { scheme: 'http', client: '127.0.0.1', xff: '127.0.0.1', xfp: 'http' });
   });
 });
@@ -131,7 +140,7 @@ describe('direct, TRUSTED_PROXIES=127.0.0.2', () => {
   });
 });
 
-describe('sidecar, TRUSTED_PROXIES=127.0.0.2 (an edge that is not Caddy\'s loopback peer)', () => {
+describe("sidecar, TRUSTED_PROXIES=127.0.0.2 (an edge that is not Caddy's loopback peer)", () => {
   const stack = stackFor('sidecar', '127.0.0.2');
 
   test('the API sees the browser, not the edge: uvicorn walks X-Forwarded-For back past the edge too', async () => {

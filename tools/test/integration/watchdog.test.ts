@@ -1,9 +1,9 @@
 // Self-healing through the real stack: a hung API (SIGSTOP) is detected, restarted, and alerted once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startAlertReceiver, type AlertReceiver } from '../../src/harness/alerts.ts';
-import { request, values } from '../../src/harness/http.ts';
-import { startStack, waitFor, type Stack } from '../../src/harness/stack.ts';
+import { type AlertReceiver, startAlertReceiver } from '../../testkit/alerts.ts';
+import { request, values } from '../../testkit/http.ts';
+import { type Stack, startStack, waitFor } from '../../testkit/stack.ts';
 
 describe('watchdog', () => {
   let receiver: AlertReceiver;
@@ -28,15 +28,18 @@ describe('watchdog', () => {
       assert.match(health.body, /"failing":"api"/);
       assert.deepEqual(values(health, 'access-control-allow-origin'), ['http://localhost:3001'], 'CORS on the 503');
 
-      await waitFor(async () => {
-        let pid = 0;
-        try {
-          pid = stack.apiPid();
-        } catch {
-          return false; // between kill and restart
-        }
-        return pid !== hung && (await request(`${stack.base}/health`, { timeoutMs: 1000 })).status === 200;
-      }, 20_000 - (Date.now() - started));
+      await waitFor(
+        async () => {
+          let pid = 0;
+          try {
+            pid = stack.apiPid();
+          } catch {
+            return false; // between kill and restart
+          }
+          return pid !== hung && (await request(`${stack.base}/health`, { timeoutMs: 1000 })).status === 200;
+        },
+        20_000 - (Date.now() - started),
+      );
       const { alerts } = receiver;
       await waitFor(async () => alerts.length > 0, 5_000);
       assert.equal(alerts.length, 1, JSON.stringify(alerts));

@@ -22,13 +22,33 @@ const ASK = { method: 'POST', requestHeaders: ['authorization', 'content-type'] 
 
 describe('checkPreflight', () => {
   const ROWS: [string, ReturnType<typeof res>, boolean, RegExp | undefined][] = [
-    ['Caddy\'s 204 grant', res(204, GRANT), false, undefined],
-    ['direct mode\'s 200 grant', res(200, GRANT), false, undefined],
+    ["Caddy's 204 grant", res(204, GRANT), false, undefined],
+    ["direct mode's 200 grant", res(200, GRANT), false, undefined],
     ['no Allow-Origin', res(204, without(GRANT, 'Access-Control-Allow-Origin')), false, /no Access-Control-Allow-Origin/],
-    ['another origin', res(204, [...without(GRANT, 'Access-Control-Allow-Origin'), ['Access-Control-Allow-Origin', 'http://localhost:3001']]), false, /not the origin/],
-    ['no Allow-Credentials', res(204, without(GRANT, 'Access-Control-Allow-Credentials')), false, /no Access-Control-Allow-Credentials/],
-    ['method not granted', res(204, [...without(GRANT, 'Access-Control-Allow-Methods'), ['Access-Control-Allow-Methods', 'GET']]), false, /method POST not in/],
-    ['header not granted', res(204, [...without(GRANT, 'Access-Control-Allow-Headers'), ['Access-Control-Allow-Headers', 'Authorization']]), false, /lacks content-type/],
+    [
+      'another origin',
+      res(204, [...without(GRANT, 'Access-Control-Allow-Origin'), ['Access-Control-Allow-Origin', 'http://localhost:3001']]),
+      false,
+      /not the origin/,
+    ],
+    [
+      'no Allow-Credentials',
+      res(204, without(GRANT, 'Access-Control-Allow-Credentials')),
+      false,
+      /no Access-Control-Allow-Credentials/,
+    ],
+    [
+      'method not granted',
+      res(204, [...without(GRANT, 'Access-Control-Allow-Methods'), ['Access-Control-Allow-Methods', 'GET']]),
+      false,
+      /method POST not in/,
+    ],
+    [
+      'header not granted',
+      res(204, [...without(GRANT, 'Access-Control-Allow-Headers'), ['Access-Control-Allow-Headers', 'Authorization']]),
+      false,
+      /lacks content-type/,
+    ],
     ['no Max-Age', res(204, without(GRANT, 'Access-Control-Max-Age')), false, /no Access-Control-Max-Age/],
   ];
   for (const [name, r, failed, cors] of ROWS) {
@@ -49,10 +69,31 @@ describe('checkPreflight', () => {
 
 describe('checkResponse', () => {
   const LIST = JSON.stringify([{ id: 1, name: 'a' }]);
-  const ROWS: [string, ReturnType<typeof res>, number, ((b: string) => string | undefined) | undefined, RegExp | undefined, RegExp | undefined][] = [
+  const ROWS: [
+    string,
+    ReturnType<typeof res>,
+    number,
+    ((b: string) => string | undefined) | undefined,
+    RegExp | undefined,
+    RegExp | undefined,
+  ][] = [
     ['a list with CORS', res(200, CORS, LIST), 200, itemList, undefined, undefined],
-    ['a list without CORS: status fine, CORS-less', res(200, without(CORS, 'Access-Control-Allow-Origin'), LIST), 200, itemList, undefined, /no Access-Control-Allow-Origin/],
-    ['a 502 with CORS: failed, not CORS-less', res(502, CORS, '{"detail":"bad gateway"}'), 200, itemList, /status 502, not 200/, undefined],
+    [
+      'a list without CORS: status fine, CORS-less',
+      res(200, without(CORS, 'Access-Control-Allow-Origin'), LIST),
+      200,
+      itemList,
+      undefined,
+      /no Access-Control-Allow-Origin/,
+    ],
+    [
+      'a 502 with CORS: failed, not CORS-less',
+      res(502, CORS, '{"detail":"bad gateway"}'),
+      200,
+      itemList,
+      /status 502, not 200/,
+      undefined,
+    ],
     ['a 401 without CORS: both', res(401, [], '{}'), 200, itemList, /status 401/, /no Access-Control-Allow-Origin/],
     ['a wrong body', res(200, CORS, '<html>'), 200, itemList, /not a list of items/, undefined],
     ['no Vary: Origin', res(200, without(CORS, 'Vary'), LIST), 200, itemList, undefined, /Vary/],
@@ -71,4 +112,5 @@ describe('checkResponse', () => {
   }
 });
 
-test('noResponse is failed, with nothing to judge for CORS', () => assert.deepEqual(noResponse('socket hang up'), { failed: 'socket hang up', cors: [] }));
+test('noResponse is failed, with nothing to judge for CORS', () =>
+  assert.deepEqual(noResponse('socket hang up'), { failed: 'socket hang up', cors: [] }));

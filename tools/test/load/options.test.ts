@@ -23,7 +23,7 @@ describe('parseLoadEnv', () => {
     ['LOAD_BURST_USERS wins', { LOAD_USERS: '7', LOAD_BURST_USERS: '40' }, (o) => o.burstUsers, 40],
     ['shapes keep their order, any separator', { LOAD_SHAPES: 'ramp, steady' }, (o) => o.shapes, ['steady', 'ramp']],
     ['ramp steps', { LOAD_RAMP: '5 10,20' }, (o) => o.ramp, [5, 10, 20]],
-    ['the caller\'s CORS_MAX_AGE is the default max-age', { CORS_MAX_AGE: '600' }, (o) => o.maxAgeSec, 600],
+    ["the caller's CORS_MAX_AGE is the default max-age", { CORS_MAX_AGE: '600' }, (o) => o.maxAgeSec, 600],
     ['LOAD_MAX_AGE wins over CORS_MAX_AGE', { CORS_MAX_AGE: '600', LOAD_MAX_AGE: '3' }, (o) => o.maxAgeSec, 3],
     ['a fault writes its own report', { LOAD_FAULT: 'drop-cors' }, (o) => [o.fault, o.out], ['drop-cors', FAULT_OUT]],
     ['LOAD_OUT=- prints only', { LOAD_OUT: '-' }, (o) => o.out, undefined],
@@ -46,10 +46,15 @@ describe('parseLoadEnv', () => {
     [{ LOAD_OUT: '../x.md' }, /LOAD_OUT/],
     [{ LOAD_TOKEN_TTL: '10', LOAD_REFRESH_MARGIN: '10' }, /must be below LOAD_TOKEN_TTL/],
   ];
-  for (const [env, message] of BAD) test(`refused: ${JSON.stringify(env)}`, () => assert.throws(() => parseLoadEnv(env), (e: Error) => e instanceof LoadOptionsError && message.test(e.message)));
+  for (const [env, message] of BAD)
+    test(`refused: ${JSON.stringify(env)}`, () =>
+      assert.throws(
+        () => parseLoadEnv(env),
+        (e: Error) => e instanceof LoadOptionsError && message.test(e.message),
+      ));
 });
 
-test('passthroughEnv keeps the caller\'s settings (DATABASE_URL, CORS_*), drops what the scenario owns', () => {
+test("passthroughEnv keeps the caller's settings (DATABASE_URL, CORS_*), drops what the scenario owns", () => {
   const env = passthroughEnv({
     DATABASE_URL: 'postgresql://u:p@127.0.0.1/db',
     CORS_ALLOW_ORIGINS: 'https://app.zebra.associates',

@@ -1,17 +1,18 @@
 // The load report's markdown: sections, tables for one or both modes, examples, never "NaN" (pure).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Mode } from '../../src/bench/table.ts';
+import type { Mode } from '../../bench/lib/table.ts';
 import { findKnee } from '../../src/load/knee.ts';
 import { parseLoadEnv } from '../../src/load/options.ts';
 import { formatLoadReport, progressLine } from '../../src/load/report.ts';
-import { newTally, record, summarizeRun, type RunSummary } from '../../src/load/tally.ts';
-import { judge, modeResults, newModeRuns, type ModeRuns } from '../../src/load/verdict.ts';
+import { newTally, type RunSummary, record, summarizeRun } from '../../src/load/tally.ts';
+import { judge, type ModeRuns, modeResults, newModeRuns } from '../../src/load/verdict.ts';
 
 function run(users: number, ms: number[], corsless = 0, pageReady?: number[]): RunSummary {
   const t = newTally();
   for (const v of ms) record(t, 'get', { cors: [] }, v, 'get');
-  for (let i = 0; i < corsless; i++) record(t, 'preflight', { cors: ['no Access-Control-Allow-Origin'] }, 2, `user ${i} OPTIONS /api/v1/items → 204`);
+  for (let i = 0; i < corsless; i++)
+    record(t, 'preflight', { cors: ['no Access-Control-Allow-Origin'] }, 2, `user ${i} OPTIONS /api/v1/items → 204`);
   return summarizeRun({ users, seconds: 10, tally: t, loopLagP99Ms: 0.5, ...(pageReady ? { pageReadyMs: pageReady } : {}) });
 }
 
@@ -25,8 +26,19 @@ function modeRuns(corsless = 0): ModeRuns {
     { round: 1, users: 25, run: run(25, [5]) },
     { round: 1, users: 50, run: run(50, [400]) },
   ];
-  r.knees = [findKnee([{ users: 25, p99Ms: 5, failed: 0 }, { users: 50, p99Ms: 400, failed: 0 }], 250)];
-  if (corsless) r.corsExamples = ['[1/1] steady 25 users: user 0 OPTIONS /api/v1/items → 204 (X-Request-ID 0f…): no Access-Control-Allow-Origin'];
+  r.knees = [
+    findKnee(
+      [
+        { users: 25, p99Ms: 5, failed: 0 },
+        { users: 50, p99Ms: 400, failed: 0 },
+      ],
+      250,
+    ),
+  ];
+  if (corsless)
+    r.corsExamples = [
+      '[1/1] steady 25 users: user 0 OPTIONS /api/v1/items → 204 (X-Request-ID 0f…): no Access-Control-Allow-Origin',
+    ];
   return r;
 }
 
@@ -47,13 +59,30 @@ function report(runs: [Mode, ModeRuns][]): string {
 }
 
 test('both modes: verdict, every shape, knee, logins, notes; ratios; no NaN', () => {
-  const md = report([['sidecar', modeRuns()], ['direct', modeRuns()]]);
-  for (const heading of ['# Load: demo traffic, sidecar vs direct', '## Verdict', '## Steady demo load: 25 users, 20 s per round', '## Burst: 25 users reload at once, 5 times per round', '## Ramp: users at which p99 crosses 250 ms', '## Logins', '## Notes']) {
+  const md = report([
+    ['sidecar', modeRuns()],
+    ['direct', modeRuns()],
+  ]);
+  for (const heading of [
+    '# Load: demo traffic, sidecar vs direct',
+    '## Verdict',
+    '## Steady demo load: 25 users, 20 s per round',
+    '## Burst: 25 users reload at once, 5 times per round',
+    '## Ramp: users at which p99 crosses 250 ms',
+    '## Logins',
+    '## Notes',
+  ]) {
     assert.ok(md.includes(heading), heading);
   }
   assert.match(md, /\| threshold \| sidecar \| direct \|/);
-  assert.match(md, /\| no CORS-less response \(every request of every shape\) \| pass: 0 CORS-less of 11 \| pass: 0 CORS-less of 11 \|/);
-  assert.match(md, /\| \*\*all requests\*\* \| 5\.50 \/ 6\.50 \/ 6\.50 \| 5\.50 \/ 6\.50 \/ 6\.50 \| 1\.00 \| 6 \/ 6 \| 0 \/ 0 \| 0 \/ 0 \|/);
+  assert.match(
+    md,
+    /\| no CORS-less response \(every request of every shape\) \| pass: 0 CORS-less of 11 \| pass: 0 CORS-less of 11 \|/,
+  );
+  assert.match(
+    md,
+    /\| \*\*all requests\*\* \| 5\.50 \/ 6\.50 \/ 6\.50 \| 5\.50 \/ 6\.50 \/ 6\.50 \| 1\.00 \| 6 \/ 6 \| 0 \/ 0 \| 0 \/ 0 \|/,
+  );
   assert.match(md, /\*\*page ready\*\* \(preflight \+ GET\) \| 40\.0 \/ 55\.0 \/ 55\.0/);
   assert.match(md, /- sidecar knee: ≈ \*\*41 users\*\* \(median of rounds; per round: 25–50 \(≈ 41\)\)/);
   assert.match(md, /\*\*PASS\*\*/);
@@ -72,5 +101,8 @@ test('one mode, with CORS-less responses: FAIL, no ratio column, the examples li
 
 test('progressLine', () => {
   const line = progressLine('[1/3] steady 25 users', 'sidecar', run(25, [1, 2, 3], 1));
-  assert.match(line, /^\[1\/3\] steady 25 users\s+sidecar\s+4 req\s+0 req\/s  p50 2\.00  p95 3\.00  p99 3\.00 ms  0 failed  1 CORS-less$/);
+  assert.match(
+    line,
+    /^\[1\/3\] steady 25 users\s+sidecar\s+4 req\s+0 req\/s {2}p50 2\.00 {2}p95 3\.00 {2}p99 3\.00 ms {2}0 failed {2}1 CORS-less$/,
+  );
 });

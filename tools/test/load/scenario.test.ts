@@ -1,10 +1,24 @@
 // The virtual user's model: origins, seeded randomness, what an iteration sends, the preflight cache (pure).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CALLS, iteration, MAX_AGE_CAP_SEC, needsRefresh, ORIGINS, PreflightCache, rng, thinkTime, userSpec, type Session } from '../../src/load/scenario.ts';
+import {
+  CALLS,
+  iteration,
+  MAX_AGE_CAP_SEC,
+  needsRefresh,
+  ORIGINS,
+  PreflightCache,
+  rng,
+  type Session,
+  thinkTime,
+  userSpec,
+} from '../../src/load/scenario.ts';
 
 test('users alternate between both origins, each with its callback', () => {
-  assert.deepEqual([0, 1, 2, 3].map((i) => userSpec(i).origin), [ORIGINS[0], ORIGINS[1], ORIGINS[0], ORIGINS[1]]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => userSpec(i).origin),
+    [ORIGINS[0], ORIGINS[1], ORIGINS[0], ORIGINS[1]],
+  );
   assert.equal(userSpec(1).redirectUri, 'http://localhost:3001/callback');
   assert.equal(userSpec(0).redirectUri, 'https://app.zebra.associates/callback');
 });
@@ -13,7 +27,10 @@ test('rng: a seed gives the same sequence, in [0, 1)', () => {
   const a = rng(42);
   const b = rng(42);
   const xs = Array.from({ length: 1000 }, () => a());
-  assert.deepEqual(xs.slice(0, 5), Array.from({ length: 5 }, () => b()));
+  assert.deepEqual(
+    xs.slice(0, 5),
+    Array.from({ length: 5 }, () => b()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   assert.notDeepEqual(xs.slice(0, 5), Array.from({ length: 5 }, rng(43)));
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -24,7 +41,10 @@ test('thinkTime is uniform in 0.5–1.5 × the mean', () => {
   const r = rng(1);
   const t = Array.from({ length: 1000 }, () => thinkTime(1000, r));
   assert.ok(Math.min(...t) >= 500 && Math.max(...t) < 1500);
-  assert.equal(thinkTime(1000, () => 0), 500);
+  assert.equal(
+    thinkTime(1000, () => 0),
+    500,
+  );
 });
 
 describe('iteration', () => {
@@ -39,7 +59,12 @@ describe('iteration', () => {
     ['just above one in postEvery: no POST', 60_000, 0.1, ['get']],
   ];
   for (const [name, expiresIn, draw, kinds] of ROWS) {
-    test(name, () => assert.deepEqual(iteration(session(expiresIn), now, { refreshMarginMs: 10_000, postEvery: 10 }, () => draw).map((c) => c.kind), kinds));
+    test(name, () =>
+      assert.deepEqual(
+        iteration(session(expiresIn), now, { refreshMarginMs: 10_000, postEvery: 10 }, () => draw).map((c) => c.kind),
+        kinds,
+      ),
+    );
   }
   test('needsRefresh', () => {
     assert.equal(needsRefresh(session(10_001), now, 10_000), false);
@@ -47,7 +72,9 @@ describe('iteration', () => {
   });
   test('POSTs come about once in postEvery iterations', () => {
     const r = rng(7);
-    const posts = Array.from({ length: 2000 }, () => iteration(session(60_000), now, { refreshMarginMs: 10_000, postEvery: 10 }, r)).filter((c) => c.some((x) => x.kind === 'post')).length;
+    const posts = Array.from({ length: 2000 }, () =>
+      iteration(session(60_000), now, { refreshMarginMs: 10_000, postEvery: 10 }, r),
+    ).filter((c) => c.some((x) => x.kind === 'post')).length;
     assert.ok(posts > 150 && posts < 250, `${posts} POSTs in 2000 iterations`);
   });
 });

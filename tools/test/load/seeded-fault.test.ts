@@ -5,14 +5,14 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Mode } from '../../bench/lib/table.ts';
 import type { Standin } from '../../src/auth0-standin/standin.ts';
-import type { Mode } from '../../src/bench/table.ts';
-import type { Stack } from '../../src/harness/stack.ts';
-import { startDriver, type Driver } from '../../src/load/driver.ts';
+import { type Driver, startDriver } from '../../src/load/driver.ts';
 import { parseLoadEnv } from '../../src/load/options.ts';
-import { newTenant, runPlan, stackEnv, startLoadStack, startLoadStandin, type PlanResult } from '../../src/load/run.ts';
+import { newTenant, type PlanResult, runPlan, stackEnv, startLoadStack, startLoadStandin } from '../../src/load/run.ts';
 import { summarizeRounds } from '../../src/load/tally.ts';
 import { verdictLines } from '../../src/load/verdict.ts';
+import type { Stack } from '../../testkit/stack.ts';
 
 // A few users, a few seconds: 1 s preflight cache and 8 s tokens, so re-sent preflights and refreshes happen within it.
 const O = parseLoadEnv({
@@ -44,11 +44,19 @@ describe('the load scenario against real stacks', () => {
     const start = async (mode: Mode, fault: boolean) => {
       const dir = path.join(scratch, fault ? 'faulty' : 'healthy');
       mkdirSync(dir, { recursive: true });
-      const stack = await startLoadStack(mode, standin, stackEnv(mode, { ...O, fault: fault ? 'drop-cors' : undefined }, dir, {}));
+      const stack = await startLoadStack(
+        mode,
+        standin,
+        stackEnv(mode, { ...O, fault: fault ? 'drop-cors' : undefined }, dir, {}),
+      );
       stacks.push(stack);
       return stack;
     };
-    const [sidecar, direct, broken] = await Promise.all([start('sidecar', false), start('direct', false), start('sidecar', true)]);
+    const [sidecar, direct, broken] = await Promise.all([
+      start('sidecar', false),
+      start('direct', false),
+      start('sidecar', true),
+    ]);
     healthy = new Map([
       ['sidecar', sidecar],
       ['direct', direct],
@@ -66,7 +74,13 @@ describe('the load scenario against real stacks', () => {
   const kindsSent = (plan: PlanResult, mode: Mode) => {
     const r = plan.runs.get(mode)!;
     const s = summarizeRounds([...r.steady, ...r.burst]);
-    return { preflight: s.byKind.preflight.sent, get: s.byKind.get.sent, post: s.byKind.post.sent, refresh: s.byKind.refresh.sent, logins: r.logins.kinds.login.sent };
+    return {
+      preflight: s.byKind.preflight.sent,
+      get: s.byKind.get.sent,
+      post: s.byKind.post.sent,
+      refresh: s.byKind.refresh.sent,
+      logins: r.logins.kinds.login.sent,
+    };
   };
 
   test('healthy sidecar and direct: every kind of request sent and checked, none failed or CORS-less', async () => {
@@ -80,7 +94,11 @@ describe('the load scenario against real stacks', () => {
     // The p95 threshold is a timing: judged by make load, not here.
     const counted = plan.verdict.checks.filter((c) => !c.rule.includes('p95'));
     assert.equal(counted.length, 4);
-    assert.deepEqual(counted.filter((c) => !c.pass), [], detail);
+    assert.deepEqual(
+      counted.filter((c) => !c.pass),
+      [],
+      detail,
+    );
   });
 
   test('a sidecar that drops CORS from about 1 response in 8: the verdict fails, with the count of CORS-less responses', async () => {
@@ -96,6 +114,7 @@ describe('the load scenario against real stacks', () => {
     assert.ok(verdictLines(plan.verdict).includes(`load: FAIL  sidecar ${cors.rule}: ${cors.measured}`), detail);
     // Each example is one of the fault's: Caddy's request id (its UUID) starts with 0 or 1, and the status was fine.
     assert.ok(r.corsExamples.length > 0, detail);
-    for (const e of r.corsExamples) assert.match(e, /→ (200|201|204) \(X-Request-ID [01][0-9a-f-]+\): .*no Access-Control-Allow-Origin/, e);
+    for (const e of r.corsExamples)
+      assert.match(e, /→ (200|201|204) \(X-Request-ID [01][0-9a-f-]+\): .*no Access-Control-Allow-Origin/, e);
   });
 });

@@ -1,7 +1,17 @@
 // Counting a run: per-kind counts and latencies, examples, summaries per run and over rounds (pure).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { counts, MAX_EXAMPLES, mergeTallies, newTally, percentiles, record, summarizeRounds, summarizeRun, type RunResult } from '../../src/load/tally.ts';
+import {
+  counts,
+  MAX_EXAMPLES,
+  mergeTallies,
+  newTally,
+  percentiles,
+  type RunResult,
+  record,
+  summarizeRounds,
+  summarizeRun,
+} from '../../src/load/tally.ts';
 
 const OK = { cors: [] };
 
@@ -49,7 +59,7 @@ function run(ms: number[], opts: { failed?: number; corsless?: number; seconds?:
   return { users: 5, seconds: opts.seconds ?? 10, tally: t, loopLagP99Ms: 1 };
 }
 
-test('summarizeRun: rates and percentiles over the loop\'s requests, logins left out', () => {
+test("summarizeRun: rates and percentiles over the loop's requests, logins left out", () => {
   const s = summarizeRun(run([1, 2, 3, 4], { failed: 1, corsless: 1, seconds: 2, logins: 3 }));
   assert.equal(s.requests, 6);
   assert.equal(s.rps, 3);
@@ -62,7 +72,11 @@ test('summarizeRun: rates and percentiles over the loop\'s requests, logins left
 });
 
 test('summarizeRounds: medians of the rounds, summed counts, the worst p95', () => {
-  const rounds = [run([10], { seconds: 1 }), run([30], { seconds: 1, corsless: 0, failed: 2 }), run([20, 20], { seconds: 1 })].map(summarizeRun);
+  const rounds = [
+    run([10], { seconds: 1 }),
+    run([30], { seconds: 1, corsless: 0, failed: 2 }),
+    run([20, 20], { seconds: 1 }),
+  ].map(summarizeRun);
   const s = summarizeRounds(rounds);
   assert.equal(s.rounds, 3);
   assert.equal(s.all.p99, 20);

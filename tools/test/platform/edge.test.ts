@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { request } from '../../src/harness/http.ts';
-import { freePort } from '../../src/harness/stack.ts';
-import { startEdge, type Edge } from '../../src/platform/edge.ts';
+import { type Edge, startEdge } from '../../src/platform/edge.ts';
+import { request } from '../../testkit/http.ts';
+import { freePort } from '../../testkit/stack.ts';
 
 interface Upstream {
   port: number;
@@ -19,7 +19,8 @@ async function upstream(name: string): Promise<Upstream> {
   const seen: Upstream['seen'] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.headers);
-    const answer = () => res.writeHead(200, { 'Content-Type': 'text/plain', Connection: 'close, X-Secret', 'X-Secret': 'hop' }).end(name);
+    const answer = () =>
+      res.writeHead(200, { 'Content-Type': 'text/plain', Connection: 'close, X-Secret', 'X-Secret': 'hop' }).end(name);
     if (req.url === '/slow') setTimeout(answer, 1_000);
     else answer();
   });
@@ -61,7 +62,10 @@ test('hop-by-hop headers are dropped both ways (those Connection names too); for
   assert.equal(seen['x-tenant-id'], undefined);
   assert.equal(seen['x-kept'], 'yes');
   assert.equal(seen['x-forwarded-proto'], 'https');
-  assert.deepEqual(res.headers.filter(([k]) => k === 'x-secret'), []);
+  assert.deepEqual(
+    res.headers.filter(([k]) => k === 'x-secret'),
+    [],
+  );
 });
 
 test('round robin over the replicas of one deployment', async () => {

@@ -6,15 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { authorize, CookieJar } from '../../src/auth0-standin/client.ts';
-import { startStandin, type Standin } from '../../src/auth0-standin/standin.ts';
-import { apiCall, AUTH, jsonBody, REFRESH_COOKIE, setCookie, type ApiCall, type Caller } from '../../src/harness/auth.ts';
-import { buildImage, docker, dockerOk, ensureEngine, IMAGE, removeRunContainers } from '../../src/harness/docker.ts';
-import { values, type RawResponse } from '../../src/harness/http.ts';
-import { startPostgres, type PgCluster } from '../../src/harness/postgres.ts';
-import { standinEnv } from '../../src/harness/stack.ts';
-import { startEdge, type Edge } from '../../src/platform/edge.ts';
-import { LocalPlatform, type LocalDeployment } from '../../src/platform/replica.ts';
+import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { type Edge, startEdge } from '../../src/platform/edge.ts';
+import { type LocalDeployment, LocalPlatform } from '../../src/platform/replica.ts';
 import { loadPlatformSpec, type PlatformSpec } from '../../src/platform/spec.ts';
+import { type ApiCall, AUTH, apiCall, type Caller, jsonBody, REFRESH_COOKIE, setCookie } from '../../testkit/auth.ts';
+import { buildImage, docker, dockerOk, ensureEngine, IMAGE, removeRunContainers } from '../../testkit/docker.ts';
+import { type RawResponse, values } from '../../testkit/http.ts';
+import { type PgCluster, startPostgres } from '../../testkit/postgres.ts';
+import { standinEnv } from '../../testkit/stack.ts';
 
 const ORIGIN = 'https://app.zebra.associates'; // production's one origin (.railway/railway.ts)
 const CALLBACK = `${ORIGIN}/callback`; // never requested: the walk stops before it, as the page would take over
@@ -35,25 +35,28 @@ let live: LocalDeployment;
 let replicas: { name: 'A' | 'B'; id: string; base: string }[] = [];
 const steps: string[] = [];
 
-before(async () => {
-  await ensureEngine();
-  await buildImage();
-  spec = await loadPlatformSpec('production');
-  [pg, standin, edge] = await Promise.all([startPostgres(), startStandin({ port: 0, redirectUris: [CALLBACK] }), startEdge()]);
-  databaseUrl = await pg.createdb();
-  platform = new LocalPlatform({
-    spec,
-    edge,
-    image: IMAGE,
-    // The dashboard's values in production: the Postgres reference and the preserved AUTH0_* (here the stand-in).
-    platformVariables: { ...standinEnv(standin), DATABASE_URL: databaseUrl },
-    log: (line) => steps.push(line),
-  });
-  live = await platform.deploy();
-  const gate = await platform.waitLive(live);
-  assert.deepEqual(gate, { live: true });
-  replicas = live.containers.map((c, i) => ({ name: i === 0 ? 'A' : 'B', id: c.id, base: `http://127.0.0.1:${c.port}` }));
-}, { timeout: 10 * 60_000 });
+before(
+  async () => {
+    await ensureEngine();
+    await buildImage();
+    spec = await loadPlatformSpec('production');
+    [pg, standin, edge] = await Promise.all([startPostgres(), startStandin({ port: 0, redirectUris: [CALLBACK] }), startEdge()]);
+    databaseUrl = await pg.createdb();
+    platform = new LocalPlatform({
+      spec,
+      edge,
+      image: IMAGE,
+      // The dashboard's values in production: the Postgres reference and the preserved AUTH0_* (here the stand-in).
+      platformVariables: { ...standinEnv(standin), DATABASE_URL: databaseUrl },
+      log: (line) => steps.push(line),
+    });
+    live = await platform.deploy();
+    const gate = await platform.waitLive(live);
+    assert.deepEqual(gate, { live: true });
+    replicas = live.containers.map((c, i) => ({ name: i === 0 ? 'A' : 'B', id: c.id, base: `http://127.0.0.1:${c.port}` }));
+  },
+  { timeout: 10 * 60_000 },
+);
 
 after(async () => {
   await platform?.close();
@@ -78,7 +81,10 @@ class OneSiteBrowser {
   }
 
   /** auth0-url on `startOn`, the stand-in's authorize, then login on `finishOn`. */
-  async login(startOn: string, finishOn: string): Promise<{ start: RawResponse; login: RawResponse; code: string; state: string }> {
+  async login(
+    startOn: string,
+    finishOn: string,
+  ): Promise<{ start: RawResponse; login: RawResponse; code: string; state: string }> {
     const start = await this.call(startOn, `${AUTH}/auth0-url?redirect_uri=${encodeURIComponent(CALLBACK)}`);
     assert.equal(start.status, 200, start.body);
     const callback = await authorize(String(jsonBody(start).url), CALLBACK, this.caller.jar);
@@ -116,7 +122,9 @@ async function requestIdsServed(containerId: string, prefix: string): Promise<Se
 
 const acao = (res: RawResponse): string[] => values(res, 'access-control-allow-origin');
 
-describe('two replicas on one Postgres behind one edge (production: replicas 2 in .railway/railway.ts)', { timeout: 10 * 60_000 }, () => {
+describe('two replicas on one Postgres behind one edge (production: replicas 2 in .railway/railway.ts)', {
+  timeout: 10 * 60_000,
+}, () => {
   test('started together on the empty database: migrated once, to head, and both healthy', async (t) => {
     assert.equal(spec.replicas, 2);
     assert.equal(replicas.length, 2);
@@ -146,7 +154,11 @@ describe('two replicas on one Postgres behind one edge (production: replicas 2 i
 
     // The refresh token rotates on every use; the cookie each answer sets is the one the next call sends.
     const tokens: Record<string, string> = { login: String(token) };
-    for (const [name, base] of [['A', A], ['B', B], ['edge', edge.base]] as const) {
+    for (const [name, base] of [
+      ['A', A],
+      ['B', B],
+      ['edge', edge.base],
+    ] as const) {
       const refreshed = await browser.call(base, `${AUTH}/refresh`, { method: 'POST' });
       assert.equal(refreshed.status, 200, `refresh on ${name}: ${refreshed.body}`);
       assert.ok(setCookie(refreshed, REFRESH_COOKIE)?.value, `refresh on ${name} rotated the cookie`);
@@ -157,12 +169,24 @@ describe('two replicas on one Postgres behind one edge (production: replicas 2 i
     // One Postgres: what one replica writes, the other (and the edge, whichever it picks) reads.
     const bearer = tokens.edge!;
     const names: string[] = [];
-    for (const [name, base] of [['A', A], ['B', B]] as const) {
-      const created = await browser.call(base, ITEMS, { method: 'POST', token: bearer, json: { name: `scale-out from ${name}` } });
+    for (const [name, base] of [
+      ['A', A],
+      ['B', B],
+    ] as const) {
+      const created = await browser.call(base, ITEMS, {
+        method: 'POST',
+        token: bearer,
+        json: { name: `scale-out from ${name}` },
+      });
       assert.equal(created.status, 201, created.body);
       names.push(`scale-out from ${name}`);
     }
-    for (const [name, base] of [['A', A], ['B', B], ['edge', edge.base], ['edge', edge.base]] as const) {
+    for (const [name, base] of [
+      ['A', A],
+      ['B', B],
+      ['edge', edge.base],
+      ['edge', edge.base],
+    ] as const) {
       const list = await browser.call(base, ITEMS, { token: bearer });
       assert.equal(list.status, 200, list.body);
       assert.deepEqual(acao(list), [ORIGIN]);
@@ -179,7 +203,10 @@ describe('two replicas on one Postgres behind one edge (production: replicas 2 i
     const after = edge.stats().served;
     // The local edge's round robin, nothing else on it: the two calls went one to each replica (Railway's edge picks
     // at random, so there they do half the time).
-    assert.deepEqual(live.containers.map((c) => (after[c.port] ?? 0) - (before[c.port] ?? 0)), [1, 1]);
+    assert.deepEqual(
+      live.containers.map((c) => (after[c.port] ?? 0) - (before[c.port] ?? 0)),
+      [1, 1],
+    );
     const refreshed = await browser.call(edge.base, `${AUTH}/refresh`, { method: 'POST' });
     assert.equal(refreshed.status, 200, refreshed.body);
   });
@@ -199,14 +226,23 @@ describe('two replicas on one Postgres behind one edge (production: replicas 2 i
       statuses.push(res.status);
       return true;
     });
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every GET answered 200');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'every GET answered 200',
+    );
     const served = await Promise.all(replicas.map((r) => requestIdsServed(r.id, prefix)));
     const counts = served.map((s) => s.size);
     t.diagnostic(`spread over ${sent} GETs: A ${counts[0]}, B ${counts[1]}`);
     assert.equal(sent, SPREAD_REQUESTS);
     assert.equal(counts[0]! + counts[1]!, SPREAD_REQUESTS, 'each request logged by exactly one replica');
-    assert.deepEqual([...served[0]!].filter((id) => served[1]!.has(id)), [], 'none logged by both');
-    for (const [i, n] of counts.entries()) assert.ok(n >= SPREAD_REQUESTS * 0.2, `replica ${replicas[i]!.name} served ${n} of ${SPREAD_REQUESTS}`);
+    assert.deepEqual(
+      [...served[0]!].filter((id) => served[1]!.has(id)),
+      [],
+      'none logged by both',
+    );
+    for (const [i, n] of counts.entries())
+      assert.ok(n >= SPREAD_REQUESTS * 0.2, `replica ${replicas[i]!.name} served ${n} of ${SPREAD_REQUESTS}`);
   });
 
   test('replicas that do not share AUTH0_CLIENT_SECRET: the login cookie from one is refused by the other', async (t) => {
@@ -264,7 +300,8 @@ describe('two replicas on one Postgres behind one edge (production: replicas 2 i
       if (killedAt) sentAfterKill += 1;
       try {
         const res = await apiCall(edge.base, ITEMS, browser.caller, { token });
-        if (res.status !== 200 || acao(res).join() !== ORIGIN) bad.push(`${res.status} ${JSON.stringify(acao(res))} ${res.body.slice(0, 120)}`);
+        if (res.status !== 200 || acao(res).join() !== ORIGIN)
+          bad.push(`${res.status} ${JSON.stringify(acao(res))} ${res.body.slice(0, 120)}`);
       } catch (err) {
         bad.push(`no answer: ${(err as Error).message}`);
       }
@@ -279,7 +316,10 @@ describe('two replicas on one Postgres behind one edge (production: replicas 2 i
         `edge: A answered ${servedAfter[0]}, B ${servedAfter[1]}, ${stats.retried - before.retried} sent on to A after B failed; B is ${state}`,
     );
     assert.match(state, /^exited 137$/, 'B died by SIGKILL (and stays down: Docker restarts no container it was told to kill)');
-    assert.ok(sentAfterKill > 0 && sent - sentAfterKill > 0, `the load ran across the kill (${sent - sentAfterKill} before, ${sentAfterKill} after)`);
+    assert.ok(
+      sentAfterKill > 0 && sent - sentAfterKill > 0,
+      `the load ran across the kill (${sent - sentAfterKill} before, ${sentAfterKill} after)`,
+    );
     assert.deepEqual(bad.slice(0, 10), []);
     assert.equal(stats.failed - before.failed, 0, 'the edge gave no 502');
   });

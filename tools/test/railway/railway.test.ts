@@ -6,11 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { validateGraph, type DatabaseNode, type ProjectDefinition, type ServiceNode, type VariableValue } from 'railway/iac';
-import { REPO, VENV_BIN } from '../../src/harness/stack.ts';
+import { type DatabaseNode, type ProjectDefinition, type ServiceNode, type VariableValue, validateGraph } from 'railway/iac';
 import { desiredState, graphOf, loadRailwayModule, resourcesOf } from '../../src/railway/evaluate.ts';
+import { REPO, VENV_BIN } from '../../testkit/stack.ts';
 
-// ---- what each environment must get (the design doc's Environment table and issue 3) ----
+// ---- what each environment must get (docs/deploy.md, "What .railway/railway.ts declares") ----
 type Expected = { replicas: number; origins: string; domain: string | null };
 const ENVIRONMENTS: [name: string, expected: Expected][] = [
   ['production', { replicas: 2, origins: 'https://app.zebra.associates', domain: 'api.zebra.associates' }],
@@ -41,7 +41,11 @@ const PRESERVED = ['AUTH0_DOMAIN', 'AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET'];
 // ---- helpers ----
 function apiOf(def: ProjectDefinition): ServiceNode {
   const services = resourcesOf(def).filter((r): r is ServiceNode => r.type === 'service');
-  assert.deepEqual(services.map((s) => s.name), ['api'], 'exactly one service, named api');
+  assert.deepEqual(
+    services.map((s) => s.name),
+    ['api'],
+    'exactly one service, named api',
+  );
   return services[0]!;
 }
 function databasesOf(def: ProjectDefinition): DatabaseNode[] {
@@ -61,10 +65,10 @@ function literalsOf(node: ServiceNode): Record<string, string> {
 function read(rel: string): string {
   return readFileSync(path.join(REPO, rel), 'utf8');
 }
-/** KEY=value lines of deploy/cors.env (python-dotenv syntax as used there: optional double quotes). */
-function corsEnvDefaults(): Record<string, string> {
+/** KEY=value lines of deploy/defaults.env (python-dotenv syntax as used there: optional double quotes). */
+function imageDefaults(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of read('deploy/cors.env').split('\n')) {
+  for (const line of read('deploy/defaults.env').split('\n')) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
     if (m) out[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
   }
@@ -146,7 +150,12 @@ for (const [environment, expected] of ENVIRONMENTS) {
 
     test('project and resources: one service api and its Postgres, nothing else', () => {
       assert.equal(def.name, 'edge-sidecar');
-      assert.deepEqual(resourcesOf(def).map((r) => r.address).sort(), ['database.postgres', 'service.api']);
+      assert.deepEqual(
+        resourcesOf(def)
+          .map((r) => r.address)
+          .sort(),
+        ['database.postgres', 'service.api'],
+      );
       const [db] = databasesOf(def);
       assert.equal(db?.engine, 'postgres');
     });
@@ -221,8 +230,8 @@ for (const [environment, expected] of ENVIRONMENTS) {
       }
     });
 
-    test('the CORS policy matches deploy/cors.env except the origins, which are per environment', () => {
-      const defaults = corsEnvDefaults();
+    test('the CORS policy matches deploy/defaults.env except the origins, which are per environment', () => {
+      const defaults = imageDefaults();
       for (const [name, value] of Object.entries(literals).filter(([n]) => n.startsWith('CORS_') && n !== 'CORS_ALLOW_ORIGINS')) {
         assert.equal(value, defaults[name], name);
       }
@@ -230,8 +239,8 @@ for (const [environment, expected] of ENVIRONMENTS) {
       for (const origin of expected.origins.split(' ')) assert.ok(allowed.includes(origin), `${origin} is a default origin too`);
     });
 
-    test("TRUSTED_PROXIES is Railway's edge range, as the image default in deploy/cors.env", () => {
-      assert.equal(literals.TRUSTED_PROXIES, corsEnvDefaults().TRUSTED_PROXIES);
+    test("TRUSTED_PROXIES is Railway's edge range, as the image default in deploy/defaults.env", () => {
+      assert.equal(literals.TRUSTED_PROXIES, imageDefaults().TRUSTED_PROXIES);
     });
 
     test('draining outlasts the container stop; overlap covers the upstream timeout', () => {
@@ -243,24 +252,36 @@ for (const [environment, expected] of ENVIRONMENTS) {
       // supervisord stops the proxy, then the API, each up to its stopwaitsecs before its own SIGKILL.
       const worstStop = stopWaitSecs(supervisord, 'proxy') + stopWaitSecs(supervisord, 'api');
       assert.ok(drainingSeconds > worstStop, `${drainingSeconds} > ${worstStop} (supervisord's worst case)`);
-      const upstreamTimeout = Number(corsEnvDefaults().UPSTREAM_TIMEOUT);
-      assert.ok(Number(literals.RAILWAY_DEPLOYMENT_OVERLAP_SECONDS) >= upstreamTimeout, `overlap >= UPSTREAM_TIMEOUT ${upstreamTimeout}`);
+      const upstreamTimeout = Number(imageDefaults().UPSTREAM_TIMEOUT);
+      assert.ok(
+        Number(literals.RAILWAY_DEPLOYMENT_OVERLAP_SECONDS) >= upstreamTimeout,
+        `overlap >= UPSTREAM_TIMEOUT ${upstreamTimeout}`,
+      );
     });
 
     const python = path.join(VENV_BIN, 'python');
-    test('the sidecar accepts these variables (its own validator, deploy/edge_sidecar/config.py)', { skip: !existsSync(python) && 'no .venv (make install)' }, () => {
+    test('the sidecar accepts these variables (its own validator, deploy/edge_sidecar/config.py)', {
+      skip: !existsSync(python) && 'no .venv (make install)',
+    }, () => {
       const script = [
         'import json, sys',
+        'from pathlib import Path',
         'from edge_sidecar.config import effective_env, load_defaults, parse_runtime',
-        'c = parse_runtime(effective_env(json.loads(sys.argv[1]), load_defaults()))',
+        'c = parse_runtime(effective_env(json.loads(sys.argv[1]), load_defaults(Path(sys.argv[2]))))',
         'print(json.dumps({"mode": c.mode, "port": c.port, "origins": list(c.policy.origins), "credentials": c.policy.credentials}))',
       ].join('\n');
-      const run = spawnSync(python, ['-c', script, JSON.stringify(literals)], {
+      // edge_sidecar is installed in .venv (make install); the defaults file is the checkout's.
+      const run = spawnSync(python, ['-c', script, JSON.stringify(literals), path.join(REPO, 'deploy', 'defaults.env')], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '', PYTHONPATH: path.join(REPO, 'deploy') },
+        env: { PATH: process.env.PATH ?? '' },
       });
       assert.equal(run.status, 0, run.stderr);
-      assert.deepEqual(JSON.parse(run.stdout), { mode: 'sidecar', port: Number(PORT), origins: expected.origins.split(' '), credentials: true });
+      assert.deepEqual(JSON.parse(run.stdout), {
+        mode: 'sidecar',
+        port: Number(PORT),
+        origins: expected.origins.split(' '),
+        credentials: true,
+      });
     });
   });
 }

@@ -5,13 +5,21 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REPO } from '../../src/harness/stack.ts';
+import { REPO } from '../../testkit/stack.ts';
 
-test('a CORS list without https://app.zebra.associates fails the rehearsal, and the report says where and why', { timeout: 600_000 }, async () => {
+test('a CORS list without https://app.zebra.associates fails the rehearsal, and the report says where and why', {
+  timeout: 600_000,
+}, async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'rehearse-test-'));
   try {
     const child = spawn(path.join(REPO, 'tools/node_modules/.bin/tsx'), [path.join(REPO, 'tools/src/rehearsal/cli.ts')], {
-      env: { ...process.env, CORS_ALLOW_ORIGINS: 'http://localhost:3001', REHEARSE_MODES: 'sidecar', REHEARSE_LOGINS: '0', REHEARSE_OUT: out },
+      env: {
+        ...process.env,
+        CORS_ALLOW_ORIGINS: 'http://localhost:3001',
+        REHEARSE_MODES: 'sidecar',
+        REHEARSE_LOGINS: '0',
+        REHEARSE_OUT: out,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

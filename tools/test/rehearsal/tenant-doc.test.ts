@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import { MemoryStore } from '../../src/auth0-standin/adapter.ts';
 import { providerConfiguration, resolveOptions } from '../../src/auth0-standin/config.ts';
 import { generateSigningKey } from '../../src/auth0-standin/keys.ts';
-import { REPO } from '../../src/harness/stack.ts';
 import * as tenant from '../../src/rehearsal/tenant.ts';
+import { REPO } from '../../testkit/stack.ts';
 
 const DOC = path.join(REPO, 'docs', 'auth0-setup.md');
 const HEADER = ['Setting', 'Auth0 tenant', 'rehearsal stand-in (tools/src/rehearsal/tenant.ts)'];
@@ -50,7 +50,9 @@ interface Row {
 /** The rows of the one table whose header is HEADER. */
 function settingsTable(markdown: string): Row[] {
   const lines = markdown.split('\n');
-  const starts = lines.flatMap((l, i) => (l.trim().startsWith('|') && JSON.stringify(cells(l)) === JSON.stringify(HEADER) ? [i] : []));
+  const starts = lines.flatMap((l, i) =>
+    l.trim().startsWith('|') && JSON.stringify(cells(l)) === JSON.stringify(HEADER) ? [i] : [],
+  );
   assert.equal(starts.length, 1, `exactly one table headed | ${HEADER.join(' | ')} | in ${DOC}`);
   const start = starts[0]!;
   assert.match(lines[start + 1] ?? '', /^\|(?:\s*:?-+:?\s*\|){3}\s*$/, 'the header is followed by a separator row');
@@ -60,7 +62,11 @@ function settingsTable(markdown: string): Row[] {
     const row = cells(line);
     assert.equal(row.length, 3, `three cells: ${line}`);
     const spans = [...row[2]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
-    rows.push({ setting: row[0]!, values: spans.filter((s) => !REFERENCE.test(s)), references: spans.filter((s) => REFERENCE.test(s)) });
+    rows.push({
+      setting: row[0]!,
+      values: spans.filter((s) => !REFERENCE.test(s)),
+      references: spans.filter((s) => REFERENCE.test(s)),
+    });
   }
   return rows;
 }
@@ -89,8 +95,15 @@ test('every stand-in value in the table equals the tenant.ts field it names', ()
     const reference = row.references[0]!;
     const value = resolve(reference);
     const expected = Array.isArray(value) ? value.map(String) : [String(value)];
-    assert.ok(Array.isArray(value) || (typeof value !== 'object' && value !== undefined), `${reference} is a value or a list of values`);
-    assert.deepEqual(row.values, expected, `${row.setting}: the doc says ${JSON.stringify(row.values)}, ${reference} is ${JSON.stringify(value)}`);
+    assert.ok(
+      Array.isArray(value) || (typeof value !== 'object' && value !== undefined),
+      `${reference} is a value or a list of values`,
+    );
+    assert.deepEqual(
+      row.values,
+      expected,
+      `${row.setting}: the doc says ${JSON.stringify(row.values)}, ${reference} is ${JSON.stringify(value)}`,
+    );
   }
 });
 
@@ -108,7 +121,11 @@ test('every field of the rehearsal tenant is in the table', () => {
 test("tenant.ts's descriptive fields match what the stand-in and the API really do", () => {
   const { TENANT, REHEARSAL_ACCESS_TOKEN_TTL, tenantOptions } = tenant;
   const options = resolveOptions(tenantOptions('rehearsal-secret-for-the-test'), 0);
-  const config = providerConfiguration(options, { adapter: new MemoryStore().factory, keys: [generateSigningKey('doc-test')], cookieKeys: ['k'] });
+  const config = providerConfiguration(options, {
+    adapter: new MemoryStore().factory,
+    keys: [generateSigningKey('doc-test')],
+    cookieKeys: ['k'],
+  });
   const client = config.clients?.[0];
   assert.ok(client, 'the stand-in has its client');
   assert.equal(client.token_endpoint_auth_method, TENANT.tokenEndpointAuthMethod);
@@ -123,8 +140,16 @@ test("tenant.ts's descriptive fields match what the stand-in and the API really 
   assert.equal(options.issuer, `https://${tenant.HOSTS.tenant}/`);
 
   const backend = (file: string): string => readFileSync(path.join(REPO, 'backend', 'edge_api', 'auth', file), 'utf8');
-  assert.equal(/^SCOPE = "([^"]*)"$/m.exec(backend('session.py'))?.[1], TENANT.scope, 'the scope the API asks for (session.py SCOPE)');
-  assert.equal(/^DEFAULT_TENANT_CLAIM = "([^"]*)"$/m.exec(backend('settings.py'))?.[1], TENANT.tenantClaim, "the API's default AUTH0_TENANT_CLAIM");
+  assert.equal(
+    /^SCOPE = "([^"]*)"$/m.exec(backend('session.py'))?.[1],
+    TENANT.scope,
+    'the scope the API asks for (session.py SCOPE)',
+  );
+  assert.equal(
+    /^DEFAULT_TENANT_CLAIM = "([^"]*)"$/m.exec(backend('settings.py'))?.[1],
+    TENANT.tenantClaim,
+    "the API's default AUTH0_TENANT_CLAIM",
+  );
   // client_secret_post: the secret travels as a form field, never as HTTP Basic.
   assert.match(backend('idp.py'), /"client_secret": client_secret/);
   assert.doesNotMatch(backend('idp.py'), /Basic /);

@@ -1,0 +1,80 @@
+// `make bench-access-log`: Caddy's access log copied by supervisord (before) vs written by Caddy straight into
+// the entrypoint's stdout (now), side by side (docs/bench/access-log.md). Not part of `make test`.
+//   tsx tools/bench/access-log.ts [--rounds 3] [--seconds 8]
+// The benchmark reads each stack's stdout through a socket (Node's child_process), which the entrypoint copies
+// a pipe into (edge_sidecar/relays.py needs_relay) in the first two variants alike: their difference is
+// supervisord's copy. The third has Caddy write into a FIFO this process drains, as into a container's stdout
+// (containerd's FIFO), with nobody copying the access log at all.
+
+import { spawnSync } from 'node:child_process';
+import { constants as fsc, mkdtempSync, openSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { clockTicksPerSecond, cpuDeltaMs, cpuSnapshot } from './lib/sampler.ts';
+import { type PerRun, runVariantBench, type Variant } from './lib/variants.ts';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'edge-bench-access-log-'));
+const fifo = path.join(scratch, 'stdout.fifo');
+if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error(`mkfifo ${fifo} failed`);
+// Read-write and non-blocking: neither side waits for the other to open it; drained for the whole bench.
+const reader = new net.Socket({ fd: openSync(fifo, fsc.O_RDWR | fsc.O_NONBLOCK), readable: true, writable: false });
+let fifoBytes = 0;
+reader.on('data', (chunk: Buffer) => (fifoBytes += chunk.length));
+
+// EDGE_ACCESS_LOG is the entrypoint's internal knob for where Caddy writes (relays.py access_log_path).
+const variants: Variant[] = [
+  {
+    name: 'via supervisord',
+    why: 'before: Caddy -> its stdout pipe -> supervisord -> our stdout',
+    env: { EDGE_ACCESS_LOG: '/dev/stdout' },
+  },
+  { name: 'direct', why: "now: Caddy writes into the entrypoint's stdout (/proc/<pid>/fd/N)", env: {} },
+  {
+    name: 'direct, FIFO',
+    why: 'now, as in a container: Caddy writes into a FIFO that is drained',
+    env: { EDGE_ACCESS_LOG: fifo },
+  },
+];
+
+// CPU time per request of one role of the stack's process tree, over one run (machine noise moves req/s far
+// more than it moves the CPU a request costs). supervisord also copies the API's stderr into the entrypoint's
+// FIFO, and the entrypoint relays it: the API's one line per request, the same in every variant.
+const ticksPerSecond = clockTicksPerSecond();
+const cpuPerRequest = (label: string, roles: readonly string[]): PerRun => ({
+  label,
+  begin: (_variant, stack) => {
+    const before = cpuSnapshot(stack.child.pid!);
+    return (result) => {
+      const ms = cpuDeltaMs(before, cpuSnapshot(stack.child.pid!), ticksPerSecond);
+      const total = roles.reduce((sum, role) => sum + (ms[role] ?? 0), 0);
+      return result.requests > 0 ? (total * 1000) / result.requests : 0;
+    };
+  },
+});
+
+try {
+  const { text } = await runVariantBench(
+    {
+      title: 'Caddy access log path, sidecar (SQLite)',
+      usage: 'tsx tools/bench/access-log.ts',
+      variants,
+      reference: 'via supervisord',
+      paths: ['/health/live', '/api/v1/items'],
+      connections: 64,
+      sqlite: true,
+      perRun: [
+        cpuPerRequest('supervisord µs/req', ['supervisord']),
+        cpuPerRequest('entrypoint µs/req', ['entrypoint']),
+        cpuPerRequest('caddy µs/req', ['caddy']),
+        cpuPerRequest('whole stack µs/req', ['supervisord', 'entrypoint', 'caddy', 'uvicorn', 'other']),
+      ],
+    },
+    process.argv.slice(2),
+  );
+  console.log(text);
+  console.log(`(access lines the FIFO variant's Caddy wrote into the FIFO: ${(fifoBytes / 1e6).toFixed(1)} MB)`);
+} finally {
+  reader.destroy();
+  rmSync(scratch, { recursive: true, force: true });
+}
