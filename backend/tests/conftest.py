@@ -15,7 +15,7 @@ import pytest
 from checkout import launcher_env
 from fastapi.testclient import TestClient
 from pg_cluster import Cluster
-from test_auth_support import AUDIENCE, CLIENT_ID, JwksServer, shared_tenant
+from test_auth_support import AUDIENCE, CLIENT_ID, HANG_TIMEOUT, JwksServer, shared_tenant
 
 from edge_api.app import create_app
 from edge_api.config import get_settings
@@ -70,7 +70,7 @@ def fake_tenant(monkeypatch: pytest.MonkeyPatch) -> JwksServer:
         "AUTH0_AUDIENCE": AUDIENCE,
         "AUTH0_CLIENT_ID": CLIENT_ID,
         "AUTH0_CLIENT_SECRET": CLIENT_SECRET,
-        "AUTH0_HTTP_TIMEOUT": "1",
+        "AUTH0_HTTP_TIMEOUT": str(HANG_TIMEOUT),
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AUTH0_DOMAIN", raising=False)

@@ -5,7 +5,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from test_auth_support import FakeClock, JwksServer, Key, jwks_server, make_key
+from test_auth_support import FETCH_TIMEOUT, HANG_TIMEOUT, FakeClock, JwksServer, Key, jwks_server, make_key
 
 from edge_api.auth.jwks import (
     JWKSCache,
@@ -60,7 +60,7 @@ def test_parse_refuses_documents_without_a_usable_key(body: bytes) -> None:
 
 
 def test_fetch_counts_and_serves_known_kids_from_memory(server: JwksServer) -> None:
-    cache = JWKSCache(server.jwks_url, timeout=0.5)
+    cache = JWKSCache(server.jwks_url, timeout=FETCH_TIMEOUT)
     for _ in range(10):
         assert cache.get_signing_key("k1").key_id == "k1"
     assert server.fetches == 1
@@ -70,7 +70,7 @@ def test_fetch_counts_and_serves_known_kids_from_memory(server: JwksServer) -> N
 
 def test_failed_fetch_keeps_the_last_good_keys(server: JwksServer) -> None:
     clock = FakeClock()
-    cache = JWKSCache(server.jwks_url, timeout=0.5, cooldown=30, clock=clock)
+    cache = JWKSCache(server.jwks_url, timeout=HANG_TIMEOUT, cooldown=30, clock=clock)
     cache.get_signing_key("k1")
     for mode in ("down", "huge", "hang"):
         server.mode = mode
@@ -85,7 +85,7 @@ def test_failed_fetch_keeps_the_last_good_keys(server: JwksServer) -> None:
 
 def test_refresh_respects_the_cooldown(server: JwksServer) -> None:
     clock = FakeClock()
-    cache = JWKSCache(server.jwks_url, timeout=0.5, cooldown=30, clock=clock)
+    cache = JWKSCache(server.jwks_url, timeout=FETCH_TIMEOUT, cooldown=30, clock=clock)
     assert cache.refresh() is True
     assert cache.refresh() is False
     clock.advance(29.9)
@@ -101,7 +101,7 @@ def test_refresh_respects_the_cooldown(server: JwksServer) -> None:
 def test_never_fetched_means_unavailable(server: JwksServer) -> None:
     server.mode = "down"
     clock = FakeClock()
-    cache = JWKSCache(server.jwks_url, timeout=0.5, cooldown=30, clock=clock)
+    cache = JWKSCache(server.jwks_url, timeout=FETCH_TIMEOUT, cooldown=30, clock=clock)
     with pytest.raises(JWKSUnavailableError, match="503"):
         cache.get_signing_key("k1")
     with pytest.raises(JWKSUnavailableError):
@@ -117,7 +117,7 @@ def test_fetch_is_bounded_by_its_timeout(server: JwksServer) -> None:
     started = time.monotonic()
     with pytest.raises(JWKSFetchError, match=r"unreachable|deadline"):
         urllib_fetch(server.jwks_url, 0.3)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10, "a hung endpoint costs the timeout, not forever"
 
 
 def test_fetch_refuses_oversized_documents_http_errors_and_redirects(server: JwksServer) -> None:
@@ -148,7 +148,7 @@ def test_rejects_nonsense_timing() -> None:
 
 def test_rotation_replaces_the_key_set(server: JwksServer, key: Key) -> None:
     clock = FakeClock()
-    cache = JWKSCache(server.jwks_url, timeout=0.5, cooldown=30, clock=clock)
+    cache = JWKSCache(server.jwks_url, timeout=FETCH_TIMEOUT, cooldown=30, clock=clock)
     cache.get_signing_key("k1")
     server.keys = [make_key("k2")]
     clock.advance(30)

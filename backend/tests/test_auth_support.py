@@ -26,6 +26,13 @@ TOKEN_PATH = "/oauth/token"
 REVOKE_PATH = "/oauth/revoke"
 
 
+# Timeouts for fetches from the local fakes. A fetch that should succeed gets FETCH_TIMEOUT: a loaded
+# machine can take over a second to answer on loopback, so a short bound there would fail a correct
+# run. A test that makes the fake hang on purpose uses HANG_TIMEOUT, so it does not wait the long one.
+FETCH_TIMEOUT = 10.0
+HANG_TIMEOUT = 3.0
+
+
 @dataclass
 class Scripted:
     """What the fake tenant answers on a POST path: status, JSON body, headers; ``hang`` never answers."""

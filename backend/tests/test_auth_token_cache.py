@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from test_auth_support import (
     AUDIENCE,
     CLIENT_ID,
+    FETCH_TIMEOUT,
     FakeClock,
     JwksServer,
     Key,
@@ -47,7 +48,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def jwks(server: JwksServer, clock: FakeClock) -> JWKSCache:
-    return JWKSCache(server.jwks_url, timeout=0.5, cooldown=30, clock=clock)
+    return JWKSCache(server.jwks_url, timeout=FETCH_TIMEOUT, cooldown=30, clock=clock)
 
 
 def token(key: Key, server: JwksServer, **claims: object) -> str:

@@ -11,8 +11,8 @@ import { constants as fsc, mkdtempSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { clockTicksPerSecond, cpuDeltaMs, cpuSnapshot } from './lib/sampler.ts';
-import { type PerRun, runVariantBench, type Variant } from './lib/variants.ts';
+import { cpuPerRequest, WHOLE_STACK } from './lib/cpu-per-request.ts';
+import { runVariantBench, type Variant } from './lib/variants.ts';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'edge-bench-access-log-'));
 const fifo = path.join(scratch, 'stdout.fifo');
@@ -37,22 +37,8 @@ const variants: Variant[] = [
   },
 ];
 
-// CPU time per request of one role of the stack's process tree, over one run (machine noise moves req/s far
-// more than it moves the CPU a request costs). supervisord also copies the API's stderr into the entrypoint's
-// FIFO, and the entrypoint relays it: the API's one line per request, the same in every variant.
-const ticksPerSecond = clockTicksPerSecond();
-const cpuPerRequest = (label: string, roles: readonly string[]): PerRun => ({
-  label,
-  begin: (_variant, stack) => {
-    const before = cpuSnapshot(stack.child.pid!);
-    return (result) => {
-      const ms = cpuDeltaMs(before, cpuSnapshot(stack.child.pid!), ticksPerSecond);
-      const total = roles.reduce((sum, role) => sum + (ms[role] ?? 0), 0);
-      return result.requests > 0 ? (total * 1000) / result.requests : 0;
-    };
-  },
-});
-
+// supervisord also copies the API's stderr into the entrypoint's FIFO, and the entrypoint relays it: the API's
+// one line per request, the same in every variant.
 try {
   const { text } = await runVariantBench(
     {
@@ -67,7 +53,7 @@ try {
         cpuPerRequest('supervisord µs/req', ['supervisord']),
         cpuPerRequest('entrypoint µs/req', ['entrypoint']),
         cpuPerRequest('caddy µs/req', ['caddy']),
-        cpuPerRequest('whole stack µs/req', ['supervisord', 'entrypoint', 'caddy', 'uvicorn', 'other']),
+        cpuPerRequest('whole stack µs/req', WHOLE_STACK),
       ],
     },
     process.argv.slice(2),

@@ -1,6 +1,6 @@
 // `make bench-memory` settings: MEMORY_* of its own, the scenario's LOAD_* with longer defaults; one error line per bad value (pure).
 import path from 'node:path';
-import { type LoadOptions, LoadOptionsError, parseLoadEnv } from '../../src/load/options.ts';
+import { type LoadOptions, LoadOptionsError, parseLoadEnv, whole } from '../../src/load/options.ts';
 
 export const DEFAULT_MEMORY_OUT = 'docs/bench/memory.md';
 
@@ -37,15 +37,6 @@ LOAD_SHAPES, LOAD_ROUNDS and LOAD_RAMP are not used (one steady run, one burst r
 type Env = Readonly<Record<string, string | undefined>>;
 
 const UNITS: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
-
-function whole(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new LoadOptionsError(`${name} needs a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
-}
 
 export function parseMemoryEnv(env: Env): MemoryOptions {
   const limit = (env.MEMORY_LIMIT ?? '').trim() || '256m';

@@ -76,7 +76,8 @@ export class LoadOptionsError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function whole(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** A whole-number variable from `min` to `max`, `fallback` when unset or empty; a LoadOptionsError naming it otherwise. */
+export function whole(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {

@@ -342,8 +342,8 @@ export async function journey(rec: Recorder, context: BrowserContext, page: Page
  * which /proc/net/unix does not show); with tcp, on established connections to API_PORT.
  */
 function unreadBytes(stack: Stack): number {
-  const socket = path.join(runDir(stack), 'api.sock');
-  if (existsSync(socket)) {
+  const socket = stack.mode === 'sidecar' ? path.join(runDir(stack), 'api.sock') : '';
+  if (socket && existsSync(socket)) {
     const out = spawnSync('ss', ['-xHn', 'src', socket], { encoding: 'utf8' }).stdout ?? '';
     return Math.max(0, ...out.split('\n').map((line) => Number(line.trim().split(/\s+/)[2] ?? 0) || 0));
   }
