@@ -35,7 +35,7 @@ TS_UNIT_TESTS = $(filter-out $(TS_PROCESS_TESTS:%=$(TOOLS)/test/%.test.ts),$(she
 # A unit test that runs a minute is hung.
 UNIT_TEST_FLAGS := --test-isolation=none --test-force-exit --test-timeout=60000 --import ./$(TOOLS)/testkit/unit-preload.ts
 
-.PHONY: help install run serve test test-py test-ts test-unit unit-py unit-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db bench-token-cache bench-access-log bench-check bench-latency bench-uds bench-workers bench-caddy-procs bench-memory load lock
+.PHONY: help install run serve test test-py test-ts test-unit unit-py unit-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db bench-token-cache bench-access-log bench-check bench-latency bench-uds bench-workers bench-caddy-procs bench-memory bench-preflight load lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -150,6 +150,9 @@ bench-caddy-procs: install ## Caddy's GOMAXPROCS, default vs 1, through the side
 
 bench-image: $(TOOLS)/node_modules/.installed ## image build times, size, memory in the container (not in make test)
 	@$(TSX) $(TOOLS)/bench/image.ts
+
+bench-preflight: install ## preflights per second at 64 connections, Caddy vs direct mode's wrapper (docs/bench/targets.md); not part of make test
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/preflight.ts
 
 bench-memory: install ## the image under docker run --memory 256m at demo load and the burst: RSS per process, container peak, OOM (docs/bench/memory.md); not part of make test
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/memory-fit.ts

@@ -18,6 +18,7 @@ process.once('message', (raw) => {
   const instance = autocannon(
     {
       url: job.url,
+      method: job.method ?? 'GET',
       connections: job.connections,
       duration: job.durationSec,
       headers: job.headers,

@@ -13,6 +13,8 @@ export interface LoadJob {
   connections: number;
   durationSec: number;
   headers: Record<string, string>;
+  /** GET unless set. */
+  method?: 'GET' | 'OPTIONS';
 }
 
 /** The load job for one table cell (endpoint and connections) against one stack's base URL. */
@@ -64,6 +66,8 @@ export function toolVersion(tool: Tool): string {
 
 export class LoadRunner {
   private readonly luaFile: string;
+  /** The same script, sending OPTIONS (wrk's method is the script's `wrk.method`). */
+  private readonly optionsLuaFile: string;
 
   constructor(
     readonly tool: Tool,
@@ -72,6 +76,8 @@ export class LoadRunner {
   ) {
     this.luaFile = path.join(scratchDir, 'result.lua');
     writeFileSync(this.luaFile, WRK_LUA);
+    this.optionsLuaFile = path.join(scratchDir, 'result-options.lua');
+    writeFileSync(this.optionsLuaFile, `wrk.method = "OPTIONS"\n${WRK_LUA}`);
   }
 
   /** One run; `onStart` is called when load is about to hit the server (after the tool's own start-up). */
@@ -92,7 +98,7 @@ export class LoadRunner {
       '--timeout',
       `${REQUEST_TIMEOUT_SEC}s`,
       '-s',
-      this.luaFile,
+      job.method === 'OPTIONS' ? this.optionsLuaFile : this.luaFile,
       ...Object.entries(job.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
       job.url,
     ]; // prettier-ignore
