@@ -151,7 +151,7 @@ bench-caddy-procs: install ## Caddy's GOMAXPROCS, default vs 1, through the side
 bench-image: $(TOOLS)/node_modules/.installed ## image build times, size, memory in the container (not in make test)
 	@$(TSX) $(TOOLS)/bench/image.ts
 
-bench-preflight: install ## preflights per second at 64 connections, Caddy vs direct mode's wrapper (docs/bench/targets.md); not part of make test
+bench-preflight: install ## preflights per second at 64 connections, Caddy vs direct mode's wrapper, medians of interleaved rounds; not part of make test
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/preflight.ts
 
 bench-memory: install ## the image under docker run --memory 256m at demo load and the burst: RSS per process, container peak, OOM (docs/bench/memory.md); not part of make test
