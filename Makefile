@@ -35,7 +35,7 @@ TS_UNIT_TESTS = $(filter-out $(TS_PROCESS_TESTS:%=$(TOOLS)/test/%.test.ts),$(she
 # A unit test that runs a minute is hung.
 UNIT_TEST_FLAGS := --test-isolation=none --test-force-exit --test-timeout=60000 --import ./$(TOOLS)/testkit/unit-preload.ts
 
-.PHONY: help install run serve test test-py test-ts test-unit unit-py unit-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db bench-token-cache bench-access-log bench-check bench-latency bench-uds bench-workers bench-caddy-procs bench-memory bench-preflight load lock
+.PHONY: help install run serve test test-py test-ts test-unit unit-py unit-ts lint image drills rehearse bench bench-image bench-pool bench-auth bench-db bench-token-cache bench-access-log bench-check bench-latency bench-uds bench-workers bench-caddy-procs bench-memory bench-preflight bench-app load lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -79,11 +79,15 @@ test-unit: $(VENV)/.dev $(TOOLS)/node_modules/.installed ## the fast tier (aim: 
 	@echo "==> unit tests: pytest -m 'not processes' next to $(words $(TS_UNIT_TESTS)) TypeScript files in one process"
 	@$(MAKE) --no-print-directory -j2 --output-sync=target unit-py unit-ts
 
+# -n 3: pytest-xdist workers, one more than the cores, since some tests wait out a timeout on purpose.
+# env -u PYTHONDONTWRITEBYTECODE: pytest caches its rewritten test modules only where bytecode may be
+# written (git-ignored __pycache__); without that cache each worker rewrites all of them (~2.5 s each).
+# The TypeScript half runs niced: pytest's half is the longer one, so it gets the cores first.
 unit-py:
-	@$(PY) -m pytest -p no_processes -m 'not processes'
+	@env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -p no_processes -m 'not processes' -n 3 --dist worksteal
 
 unit-ts:
-	@PATH="$(BIN):$$PATH" $(TSX) --test $(UNIT_TEST_FLAGS) $(TS_UNIT_TESTS)
+	@PATH="$(BIN):$$PATH" nice -n 10 $(TSX) --test $(UNIT_TEST_FLAGS) $(TS_UNIT_TESTS)
 
 test-py: $(VENV)/.dev
 	@echo "==> pytest"
@@ -150,6 +154,9 @@ bench-caddy-procs: install ## Caddy's GOMAXPROCS, default vs 1, through the side
 
 bench-image: $(TOOLS)/node_modules/.installed ## image build times, size, memory in the container (not in make test)
 	@$(TSX) $(TOOLS)/bench/image.ts
+
+bench-app: install ## the reference app's /health/live vs a bare FastAPI endpoint, direct uvicorn (docs/bench/targets.md); not part of make test
+	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/app-overhead.ts
 
 bench-preflight: install ## preflights per second at 64 connections, Caddy vs direct mode's wrapper, medians of interleaved rounds; not part of make test
 	@PATH="$(BIN):$$PATH" $(TSX) $(TOOLS)/bench/preflight.ts

@@ -2,7 +2,9 @@
 
 uvicorn-log.json beside this module (passed with ``--log-config``; it lives in edge_sidecar/ so the
 image's copy of this package carries it) routes uvicorn's and ``edge_api``'s loggers through
-:class:`JsonFormatter` to stderr; edge_api.log_setup uses it too when no server configured logging.
+:class:`JsonFormatter` to program_log.ProgramLogHandler: into the entrypoint's FIFO for the program
+under the stack's supervisord, to stderr otherwise. edge_api.log_setup uses the formatter too when no
+server configured logging.
 """
 
 import json

@@ -30,7 +30,8 @@ from edge_sidecar.alerts import alert
 from edge_sidecar.api_socket import LISTEN_FD, MAX_PATH_BYTES, SOCKET_NAME
 from edge_sidecar.config import RuntimeConfig, caddy_env, handed_down_env
 from edge_sidecar.logshape import log_line
-from edge_sidecar.relays import ACCESS_LOG_VARIABLE, Relays, access_log_path, write_all
+from edge_sidecar.program_log import write_all
+from edge_sidecar.relays import ACCESS_LOG_VARIABLE, Relays, access_log_path
 from edge_sidecar.supervision import WATCHED, Supervision, Verdict
 
 # uvicorn's log configuration ships inside the package, wherever it is installed (site-packages in the

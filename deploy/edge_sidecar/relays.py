@@ -3,8 +3,11 @@
 Every line leaves as one JSON object (supervisor_log.py), in writes of whole lines (pipe_batches). While
 copying, a relay hands what the supervision needs to `observe`: supervisord's own events, and each
 program's error lines. Caddy's access log, the bulk of the output, is not copied by anyone when our
-stdout can be opened by path (stdout_for_children). Threads are started only after supervisord is
-spawned, so the fork happens while this process has one thread.
+stdout can be opened by path (stdout_for_children). A program's FIFO (program_fifo) gets uvicorn's and
+the API's log lines written straight into it by the program itself (program_log.py), and only its
+stray output (a print, a traceback outside logging) from supervisord; its relay reads both alike.
+Threads are started only after supervisord is spawned, so the fork happens while this process has one
+thread.
 """
 
 from __future__ import annotations
@@ -18,18 +21,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edge_sidecar.program_log import write_all
 from edge_sidecar.supervision import error_text
 from edge_sidecar.supervisor_log import LineSplitter, convert_entry, pipe_batches, program_line
 
 # Called with ("event", fields) for a supervisord event, ("error", program, text) for an error line.
 Observer = Callable[[tuple[object, ...]], None]
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """os.write until every byte is out: a pipe or socket may take only part of a large write."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class Sink:

@@ -1,5 +1,6 @@
 // `make bench-latency`: where the time of one request goes at one connection (docs/bench/latency-budget.md): direct
-// vs sidecar, token cache on and off, a route without and with the database, side by side in one run, p50 medians.
+// vs sidecar (over TCP and a Unix socket), token cache on and off, a route without and with the database, side by
+// side in one run, p50 medians.
 // Not part of `make test`.   tsx tools/bench/latency-budget.ts [--rounds 3] [--seconds 8]
 import { DIRECT, LAYER_PATHS, runVariantBench, SIDECAR } from './lib/variants.ts';
 
@@ -16,6 +17,12 @@ const { text } = await runVariantBench(
         env: { AUTH0_TOKEN_CACHE_SIZE: '0' },
       },
       SIDECAR,
+      {
+        ...SIDECAR,
+        name: 'sidecar unix',
+        why: "API_TRANSPORT=unix: Caddy dials the API's 0700 socket (the socket's share)",
+        env: { API_TRANSPORT: 'unix' },
+      },
     ],
     reference: DIRECT.name,
     paths: LAYER_PATHS,

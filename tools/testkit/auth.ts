@@ -1,5 +1,6 @@
-// Logs a headless browser in through the API's auth routes (auth0-url → stand-in authorize → login) and makes its later calls.
-import { authorize, type Callback, CookieJar, type Hop, send } from '../src/auth0-standin/client.ts';
+// Logs a headless browser in (through the API's auth routes, or straight at the stand-in's authorize) and makes its later calls.
+import { authorize, authorizeUrl, type Callback, CookieJar, type Hop, pkce, send } from '../src/auth0-standin/client.ts';
+import type { Standin } from '../src/auth0-standin/standin.ts';
 import { type RawResponse, values } from './http.ts';
 
 export const AUTH = '/api/v1/auth';
@@ -129,4 +130,25 @@ export async function loginThroughApi(
     throw new LoginError(`login gave no access_token: ${login.body.slice(0, 300)}`, login);
   if (!refreshCookie) throw new LoginError(`login set no ${REFRESH_COOKIE} cookie`, login);
   return { accessToken: body.access_token, refreshCookie, body, callback, responses: { auth0Url, login } };
+}
+
+/**
+ * A client app's authorize straight at the stand-in (no API): a fresh PKCE pair, state 's', the stand-in's audience and
+ * the default scope, walked (auto-login) to the callback. Returns the callback as it came (nothing asserted) and the
+ * verifier its code needs at the token endpoint.
+ */
+export async function authorizeAtStandin(
+  standin: Pick<Standin, 'issuer' | 'clientId' | 'audience'>,
+  redirectUri: string,
+  jar?: CookieJar,
+): Promise<{ cb: Callback & { hops: Hop[] }; verifier: string }> {
+  const { verifier, challenge } = pkce();
+  const url = authorizeUrl(standin.issuer, {
+    clientId: standin.clientId,
+    redirectUri,
+    audience: standin.audience,
+    state: 's',
+    codeChallenge: challenge,
+  });
+  return { cb: await authorize(url, redirectUri, jar), verifier };
 }

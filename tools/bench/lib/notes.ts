@@ -40,8 +40,9 @@ export function standingNotes(): string[] {
     'The load generator shares the 2 cores with the servers (loopback only); absolute numbers are lower than on a ' +
       'dedicated client, the ratios within one run are what compare.',
     'Sidecar runs include what the shipped configuration costs per request: Caddy writes one JSON access-log line ' +
-      '(~0.7 KB) that supervisord relays to stdout; under this harness the entrypoint relays it once more, because ' +
-      "Node's child stdio is a socket (see the CPU table: supervisord, entrypoint, harness).",
+      "(~0.7 KB) into the entrypoint's stdout and the API one line into the entrypoint's FIFO, neither through " +
+      'supervisord (docs/bench/access-log.md); the entrypoint relays the API line, and under this harness the access ' +
+      "line too, because Node's child stdio is a socket (see the CPU table: supervisord, entrypoint, harness).",
     `Each mode has its own SQLite file in a temporary directory, seeded with ${SEED_ITEMS} items of tenant "${TENANT}"; ` +
       `${ITEMS_PATH} lists them (limit 50), /health/live touches no database. ${ITEMS_PATH} requests carry a ` +
       'bearer token from one login through the stack (local Auth0 stand-in): the API validates it (RS256, cached JWKS) on every request.',

@@ -20,6 +20,7 @@ import {
 } from '../../src/auth0-standin/client.ts';
 import { generateSigningKey, type PublicJwk, publicKeyObject } from '../../src/auth0-standin/keys.ts';
 import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { authorizeAtStandin } from '../../testkit/auth.ts';
 import { request } from '../../testkit/http.ts';
 
 const CALLBACK = 'http://localhost:3001/callback';
@@ -194,17 +195,7 @@ describe('Auth0 stand-in', () => {
   });
 
   test('token endpoint errors are RFC 6749 JSON', async () => {
-    const { cb, verifier } = await (async () => {
-      const { verifier, challenge } = pkce();
-      const url = authorizeUrl(standin.issuer, {
-        clientId: standin.clientId,
-        redirectUri: CALLBACK,
-        audience: standin.audience,
-        state: 's',
-        codeChallenge: challenge,
-      });
-      return { cb: await authorize(url, CALLBACK), verifier };
-    })();
+    const { cb, verifier } = await authorizeAtStandin(standin, CALLBACK);
     const code = String(cb.code);
     const wrongVerifier = await exchangeCode(standin.issuer, client, {
       code,
@@ -291,15 +282,7 @@ describe('Auth0 stand-in: keys and JWKS switches', () => {
   });
 
   async function accessToken(): Promise<string> {
-    const { verifier, challenge } = pkce();
-    const url = authorizeUrl(standin.issuer, {
-      clientId: standin.clientId,
-      redirectUri: CALLBACK,
-      audience: standin.audience,
-      state: 's',
-      codeChallenge: challenge,
-    });
-    const cb = await authorize(url, CALLBACK);
+    const { cb, verifier } = await authorizeAtStandin(standin, CALLBACK);
     const res = await exchangeCode(
       standin.issuer,
       { clientId: standin.clientId, clientSecret: standin.clientSecret },

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { authorize, authorizeUrl, CookieJar, exchangeCode, pkce, refreshTokens } from '../../src/auth0-standin/client.ts';
+import { CookieJar, exchangeCode, refreshTokens } from '../../src/auth0-standin/client.ts';
 import { type Standin, startStandin } from '../../src/auth0-standin/standin.ts';
+import { authorizeAtStandin } from '../../testkit/auth.ts';
 import { REPO, VENV_BIN } from '../../testkit/stack.ts';
 
 const CALLBACK = 'http://localhost:3001/callback';
@@ -62,15 +63,7 @@ after(async () => {
 });
 
 test('validate_access_token accepts the stand-in access tokens (login and refreshed) and refuses the ID token', async () => {
-  const { verifier, challenge } = pkce();
-  const url = authorizeUrl(standin.issuer, {
-    clientId: standin.clientId,
-    redirectUri: CALLBACK,
-    audience: standin.audience,
-    state: 's',
-    codeChallenge: challenge,
-  });
-  const cb = await authorize(url, CALLBACK, new CookieJar());
+  const { cb, verifier } = await authorizeAtStandin(standin, CALLBACK, new CookieJar());
   const client = { clientId: standin.clientId, clientSecret: standin.clientSecret };
   const login = await exchangeCode(standin.issuer, client, {
     code: String(cb.code),
