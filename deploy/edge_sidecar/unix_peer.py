@@ -1,12 +1,13 @@
 """uvicorn's httptools protocol for the API's Unix socket: its peer counts as loopback for proxy headers.
 
 Over a Unix socket uvicorn knows no client address (scope["client"] is None), and its proxy-headers
-middleware then trusts no X-Forwarded-For/-Proto at all, short of ``--forwarded-allow-ips '*'``, which
-would also take the leftmost, client-written X-Forwarded-For entry as the client (uvicorn issues 713,
-931; PR 2760 proposes a "unix:" literal, not released). The only peer of this socket is a process of the
-stack's own user (it is 0700, api_socket.py), i.e. Caddy, as 127.0.0.1 is over TCP: so a Unix peer is
-given the address 127.0.0.1, already in the trusted list, and the app sees the same scheme and client
-over either transport. Passed as ``uvicorn --http edge_sidecar.unix_peer:UnixPeerProtocol`` (launch.py).
+middleware then trusts no X-Forwarded-For/-Proto at all, short of trusting every peer (a wildcard in
+``--forwarded-allow-ips``), which would also take the leftmost, client-written X-Forwarded-For entry as
+the client (uvicorn issues 713, 931; PR 2760 proposes a "unix:" literal, not released). The only peer of
+this socket is a process of the stack's own user (it is 0700, api_socket.py), i.e. Caddy, as 127.0.0.1
+is over TCP: so a Unix peer is given the address 127.0.0.1, already in the trusted list, and the app
+sees the same scheme and client over either transport. Passed as ``uvicorn --http
+edge_sidecar.unix_peer:UnixPeerProtocol`` (launch.py).
 """
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { REPO } from '../testkit/stack.ts';
 import { authedStackGroup, awaitResponsive, ITEMS_PATH, SEED_ITEMS, TENANT, withAuth } from './lib/api-stack.ts';
 import { cellJob, findOnPath, LoadRunner, type Tool } from './lib/load.ts';
-import { commit, loadavg, machineNote } from './lib/machine.ts';
+import { loadavg, machineNote } from './lib/machine.ts';
 import { type Options, parseOptions } from './lib/options.ts';
 import { formatPoolReport, formatPoolTable, newConnShare, type PoolRss, type PoolSample, summarizePools } from './lib/pool.ts';
 import { steadyRequests } from './lib/resources.ts';
-import { describe, RAMP_MS } from './lib/run.ts';
+import { describe, RAMP_MS, runHeader } from './lib/run.ts';
 import { clockTicksPerSecond, rssKiB, UpstreamWatch } from './lib/sampler.ts';
 import { type Cell, isStalled } from './lib/table.ts';
 
@@ -150,15 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
   ];
   const command = [SELF, ...argv].join(' ');
   const report = formatPoolReport({
-    generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    command,
-    commit: commit(),
-    machine,
-    rounds: opts.rounds,
-    durationSec: opts.durationSec,
-    warmupSec: opts.warmupSec,
-    elapsedSec: (Date.now() - started) / 1000,
-    rampMs: RAMP_MS,
+    ...runHeader(command, machine, opts, started),
     rows,
     rss,
     notes,

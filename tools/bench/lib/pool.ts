@@ -1,7 +1,7 @@
 // Caddy's idle upstream pool (UPSTREAM_IDLE_CONNS) at two sizes, side by side: medians and report (pure).
 
 import type { LoadResult } from './load-result.ts';
-import { fmtMs, fmtRps, type MachineNote } from './report.ts';
+import { fmtMs, fmtRps, type RunHeader } from './report.ts';
 import { median } from './stats.ts';
 import { type Cell, summarizeMode } from './table.ts';
 
@@ -74,16 +74,7 @@ export interface PoolRss {
   afterKiB: number;
 }
 
-export interface PoolReportInput {
-  generatedAt: string;
-  command: string;
-  commit: string;
-  machine: MachineNote;
-  rounds: number;
-  durationSec: number;
-  warmupSec: number;
-  elapsedSec: number;
-  rampMs: number;
+export interface PoolReportInput extends RunHeader {
   rows: readonly PoolRow[];
   rss: readonly PoolRss[];
   notes: readonly string[];

@@ -12,7 +12,8 @@ export interface MachineNote {
   tool: string;
 }
 
-export interface ReportInput {
+/** What every bench report's header says about its run (run.ts runHeader). */
+export interface RunHeader {
   generatedAt: string;
   command: string;
   commit: string;
@@ -23,6 +24,9 @@ export interface ReportInput {
   elapsedSec: number;
   /** Start of each run left out of the upstream churn count. */
   rampMs: number;
+}
+
+export interface ReportInput extends RunHeader {
   summaries: readonly CellSummary[];
   targets: readonly TargetCheck[];
   upstream: readonly UpstreamSummary[];

@@ -17,7 +17,7 @@ import type { LoadResult } from './load-result.ts';
 import { commit, loadavg, machineNote } from './machine.ts';
 import { type Stall, stallNote, standingNotes } from './notes.ts';
 import { estimateSec, type Options, parseOptions } from './options.ts';
-import { fmtMs, fmtRps, formatReport } from './report.ts';
+import { fmtMs, fmtRps, formatReport, type MachineNote, type RunHeader } from './report.ts';
 import {
   type CpuSample,
   type RssPoint,
@@ -31,6 +31,26 @@ import { type Cell, checkTargets, isStalled, MODES, type Mode, type Sample, summ
 
 /** Start of each run not counted as steady state for upstream connection churn. */
 export const RAMP_MS = 500;
+
+/** The report header of a run that began at `started` (Date.now()), written now. */
+export function runHeader(
+  command: string,
+  machine: MachineNote,
+  opts: Pick<Options, 'rounds' | 'durationSec' | 'warmupSec'>,
+  started: number,
+): RunHeader {
+  return {
+    generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    command,
+    commit: commit(),
+    machine,
+    rounds: opts.rounds,
+    durationSec: opts.durationSec,
+    warmupSec: opts.warmupSec,
+    elapsedSec: (Date.now() - started) / 1000,
+    rampMs: RAMP_MS,
+  };
+}
 
 export function describe(r: LoadResult): string {
   const failed = r.socketErrors + r.timeouts + r.badStatus;
@@ -102,15 +122,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   notes.push(...standingNotes());
   const summaries = summarize(CELLS, m.samples);
   const report = formatReport({
-    generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    command: commandLine(argv),
-    commit: commit(),
-    machine,
-    rounds: opts.rounds,
-    durationSec: opts.durationSec,
-    warmupSec: opts.warmupSec,
-    elapsedSec: (Date.now() - started) / 1000,
-    rampMs: RAMP_MS,
+    ...runHeader(commandLine(argv), machine, opts, started),
     summaries,
     targets: checkTargets(summaries, ITEMS_PATH),
     upstream: CELLS.map((c) => summarizeUpstream(c.id, m.upstream)),
